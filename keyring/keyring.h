@@ -1,0 +1,71 @@
+/*
+ * The keyring: the only part of tokenring that talks to the Secret Service
+ * (through libsecret).  Callers see tokenring's own types; no libsecret
+ * type leaves keyring/.
+ *
+ * Every call is bounded by a deadline (TOKENRING_KEYRING_TIMEOUT seconds,
+ * default 5) and runs on a private main context, so a hung or absent
+ * Secret Service never hangs git or docker.  Failures are classified as
+ * TKR_ERROR_KEYRING_UNAVAILABLE (no bus, no service, no answer in time),
+ * TKR_ERROR_KEYRING_LOCKED or TKR_ERROR_NOT_FOUND; "not found" is only
+ * reported after a successful search of an unlocked keyring.
+ *
+ * All functions block for at most the deadline per D-Bus round trip.
+ */
+#ifndef TKR_KEYRING_H
+#define TKR_KEYRING_H
+
+#include "helper/credential.h"
+
+#include <glib.h>
+
+typedef struct _TkrKeyring TkrKeyring;
+
+/*
+ * Connect to the session bus and open a Secret Service session.
+ * Returns: (transfer full) the connection, or NULL with
+ * TKR_ERROR_KEYRING_UNAVAILABLE.
+ */
+TkrKeyring *tkr_keyring_open(GError **error);
+
+/* Close the connection.  NULL is allowed. */
+void tkr_keyring_close(TkrKeyring *kr);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TkrKeyring, tkr_keyring_close)
+
+/*
+ * git plain items (docs/PROTOCOLS.md section 3): items of
+ * git-credential-libsecret's new (org.git.Password) and old
+ * (org.gnome.keyring.NetworkPassword) layouts.
+ *
+ * query must carry protocol and host (or path for protocol=cert); its
+ * username and path narrow the search when set.  The port is part of the
+ * identity: "a.test" never matches an item stored for "a.test:8443".
+ */
+
+/*
+ * Find the most recently modified usable item matching query and fill
+ * found (released first) with username, password, password_expiry_utc and
+ * oauth_refresh_token from that one item.  Returns FALSE with
+ * TKR_ERROR_NOT_FOUND on a miss.
+ */
+gboolean tkr_keyring_git_lookup(TkrKeyring *kr, const TkrCredential *query,
+				TkrCredential *found, GError **error);
+
+/*
+ * Store c in the new layout, replacing the item with the same attributes,
+ * and read it back.  c needs username (may be empty) and password.
+ */
+gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
+			       GError **error);
+
+/*
+ * Delete the items of both layouts matching c; when c has a password, only
+ * those whose stored password equals it.  If any matching item is locked
+ * nothing is deleted (TKR_ERROR_KEYRING_LOCKED).  *erased (nullable) gets
+ * the number of items deleted.
+ */
+gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
+			       guint *erased, GError **error);
+
+#endif
