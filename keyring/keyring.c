@@ -167,16 +167,30 @@ void tkr_keyring_close(TkrKeyring *kr)
 	g_free(kr);
 }
 
+/*
+ * Most recently modified first.  Times have one-second resolution, so ties
+ * are common: then the later created, then the later object path (services
+ * number items as they create them; compared as a person would, "10" after
+ * "9").  Any order will do as long as it is the same every time.
+ */
 static gint newest_first(gconstpointer a, gconstpointer b)
 {
 	SecretItem *ia = (SecretItem *)a, *ib = (SecretItem *)b;
 	guint64 ma = secret_item_get_modified(ia);
 	guint64 mb = secret_item_get_modified(ib);
+	guint64 ca = secret_item_get_created(ia);
+	guint64 cb = secret_item_get_created(ib);
+	g_autofree char *ka = NULL, *kb = NULL;
 
 	if (ma != mb)
 		return ma > mb ? -1 : 1;
-	return g_strcmp0(g_dbus_proxy_get_object_path(G_DBUS_PROXY(ia)),
-			 g_dbus_proxy_get_object_path(G_DBUS_PROXY(ib)));
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	ka = g_utf8_collate_key_for_filename(
+		g_dbus_proxy_get_object_path(G_DBUS_PROXY(ia)), -1);
+	kb = g_utf8_collate_key_for_filename(
+		g_dbus_proxy_get_object_path(G_DBUS_PROXY(ib)), -1);
+	return -strcmp(ka, kb);
 }
 
 GList *tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,

@@ -6,6 +6,7 @@
 #
 #   start_bus [SERVICE_DIR]  private bus only (no Secret Service)
 #   start_keyring            private bus plus gnome-keyring-daemon
+#   stop_keyring_daemon, start_keyring_daemon   restart the daemon alone
 #   lock_keyring             lock the login collection (D-Bus Lock method)
 #   keyring_items            list git items as secret-tool shows them
 #   keyring_public           only their labels, schemas and attributes
@@ -62,7 +63,12 @@ bus_has_owner_ () {
 }
 
 start_keyring () {
-	start_bus || return 1
+	start_bus && start_keyring_daemon
+}
+
+# gnome-keyring-daemon on the already running private bus (again, after
+# stop_keyring_daemon: the same keyring files, unlocked afresh).
+start_keyring_daemon () {
 	printf '%s' "$keyring_password_" |
 	gnome-keyring-daemon --foreground --unlock --components=secrets \
 		>"$TRASH/.bus/keyring.log" 2>&1 &
@@ -78,6 +84,13 @@ start_keyring () {
 		}
 		sleep 0.05
 	done
+}
+
+stop_keyring_daemon () {
+	pid=$(cat "$TRASH/.bus/keyring.pid") &&
+	kill "$pid" &&
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done &&
+	while bus_has_owner_ org.freedesktop.secrets; do sleep 0.05; done
 }
 
 lock_keyring () {
@@ -98,4 +111,5 @@ keyring_items () {
 # Only the public part of every item: labels and attributes.
 keyring_public () {
 	keyring_items | grep -e "^label = " -e "^attribute\." -e "^schema = "
+	return 0
 }

@@ -158,6 +158,15 @@ test_must_be_empty () {
 	fi
 }
 
+test_line_count () {
+	n=$(wc -l <"$2")
+	if [ "$n" -ne "$1" ]; then
+		echo >&2 "'$2' has $n lines, not $1:"
+		cat >&2 "$2"
+		return 1
+	fi
+}
+
 # Fail if the given fixed string occurs in any of the files.
 test_no_leak () {
 	needle=$1
