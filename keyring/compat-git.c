@@ -253,6 +253,23 @@ static gboolean same_attributes(SecretItem *item, GHashTable *want)
 	return n == g_hash_table_size(want);
 }
 
+/* Whether item holds exactly secret. */
+static gboolean holds(SecretItem *item, const char *secret)
+{
+	g_autoptr(SecretValue) value = secret_item_get_secret(item);
+	gsize len = 0;
+	const char *text = value ? secret_value_get(value, &len) : NULL;
+
+	return text && len == strlen(secret) && !memcmp(text, secret, len);
+}
+
+/* Whether item is one of ours with exactly the attributes attrs. */
+static gboolean same_item(SecretItem *item, GHashTable *attrs)
+{
+	return !g_strcmp0(secret_item_get_schema_name(item), GIT_SCHEMA_NEW) &&
+	       same_attributes(item, attrs);
+}
+
 gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 			       GError **error)
 {
@@ -268,6 +285,26 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 		return FALSE;
 	g_return_val_if_fail(c->username && c->password, FALSE);
 	secret = encode_secret(c);
+
+	/*
+	 * git approves the credential after every successful request; when
+	 * the keyring already holds exactly this, there is nothing to write.
+	 */
+	items = tkr_keyring_search(kr, &git_schema, attrs,
+				   SECRET_SEARCH_ALL |
+				   SECRET_SEARCH_LOAD_SECRETS, &local);
+	if (local) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	for (l = items; l && !kept; l = l->next)
+		kept = same_item(l->data, attrs) && holds(l->data, secret);
+	g_list_free_full(items, g_object_unref);
+	if (kept) {
+		tkr_trace(&tkr_trace_keyring, "store: already stored");
+		return TRUE;
+	}
+
 	label = label_for(c);
 	created = tkr_keyring_create(kr, &git_schema, attrs, label, secret,
 				     strlen(secret), error);
@@ -289,24 +326,12 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 		return FALSE;
 	}
 	for (l = items; l; l = l->next) {
-		const char *path = g_dbus_proxy_get_object_path(l->data);
-
-		if (!strcmp(path, created)) {
-			g_autoptr(SecretValue) value =
-				secret_item_get_secret(l->data);
-			gsize len = 0;
-			const char *text = value ?
-				secret_value_get(value, &len) : NULL;
-
-			kept = text && len == strlen(secret) &&
-			       !memcmp(text, secret, len);
-		}
+		if (!strcmp(g_dbus_proxy_get_object_path(l->data), created))
+			kept = holds(l->data, secret);
 	}
 	for (l = items; l && kept && ok; l = l->next) {
 		if (strcmp(g_dbus_proxy_get_object_path(l->data), created) &&
-		    !g_strcmp0(secret_item_get_schema_name(l->data),
-			       GIT_SCHEMA_NEW) &&
-		    same_attributes(l->data, attrs))
+		    same_item(l->data, attrs))
 			ok = tkr_keyring_delete(kr, l->data, error);
 	}
 	g_list_free_full(items, g_object_unref);
