@@ -134,10 +134,10 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = handle_git
 
     def log_request(self, code="-", size="-"):
+        path = (getattr(self, "path", None) or "-").replace(" ", "%20")
         line = "%s %s %s %s %s %s\n" % (
             time.strftime("%Y-%m-%dT%H:%M:%S"), self.client_address[0],
-            self.command or "-", (getattr(self, "path", None) or "-").replace(" ", "%20"),
-            getattr(code, "value", code), self.user)
+            self.command or "-", path, getattr(code, "value", code), self.user)
         with self.server.log_lock, open(self.server.log_file, "a") as f:
             f.write(line)
 
