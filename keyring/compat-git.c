@@ -69,6 +69,22 @@ static GHashTable *attributes_for(const TkrCredential *c, GError **error)
 	return g_steal_pointer(&attrs);
 }
 
+/* Every item of either layout matching attrs, secrets loaded, newest first. */
+static gboolean search(TkrKeyring *kr, GHashTable *attrs, GList **items,
+		       GError **error)
+{
+	GError *local = NULL;
+
+	*items = tkr_keyring_search(kr, &git_schema, attrs,
+				    SECRET_SEARCH_ALL |
+				    SECRET_SEARCH_LOAD_SECRETS, &local);
+	if (local) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /*
  * Whether item matches exactly what a search on want may only approximate:
  * a search cannot ask for an attribute to be absent, so an item stored
@@ -158,18 +174,12 @@ gboolean tkr_keyring_git_lookup(TkrKeyring *kr, const TkrCredential *query,
 {
 	g_autoptr(GHashTable) attrs = attributes_for(query, error);
 	GList *items, *l;
-	GError *local = NULL;
 	gboolean any = FALSE, locked = FALSE, ok = FALSE;
 
 	if (!attrs)
 		return FALSE;
-	items = tkr_keyring_search(kr, &git_schema, attrs,
-				   SECRET_SEARCH_ALL |
-				   SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search(kr, attrs, &items, error))
 		return FALSE;
-	}
 	/* Newest first: the first usable item wins, all of it from one item. */
 	for (l = items; l && !ok; l = l->next) {
 		if (!same_port(l->data, attrs))
@@ -278,7 +288,6 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 	g_autofree char *label = NULL;
 	g_autofree char *created = NULL;
 	GList *items, *l;
-	GError *local = NULL;
 	gboolean kept = FALSE, ok = TRUE;
 
 	if (!attrs)
@@ -290,13 +299,8 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 	 * git approves the credential after every successful request; when
 	 * the keyring already holds exactly this, there is nothing to write.
 	 */
-	items = tkr_keyring_search(kr, &git_schema, attrs,
-				   SECRET_SEARCH_ALL |
-				   SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search(kr, attrs, &items, error))
 		return FALSE;
-	}
 	for (l = items; l && !kept; l = l->next)
 		kept = same_item(l->data, attrs) && holds(l->data, secret);
 	g_list_free_full(items, g_object_unref);
@@ -318,13 +322,8 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 	 * newest git-credential-libsecret leaves them.  A crash in between
 	 * leaves two items, and lookups take the newer.
 	 */
-	items = tkr_keyring_search(kr, &git_schema, attrs,
-				   SECRET_SEARCH_ALL |
-				   SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search(kr, attrs, &items, error))
 		return FALSE;
-	}
 	for (l = items; l; l = l->next) {
 		if (!strcmp(g_dbus_proxy_get_object_path(l->data), created))
 			kept = holds(l->data, secret);
@@ -349,7 +348,6 @@ gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
 	g_autoptr(GPtrArray) doomed = NULL;
 	TkrCredential stored = TKR_CREDENTIAL_INIT;
 	GList *items, *l;
-	GError *local = NULL;
 	gboolean ok = TRUE;
 	guint i;
 
@@ -357,13 +355,8 @@ gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
 		*erased = 0;
 	if (!attrs)
 		return FALSE;
-	items = tkr_keyring_search(kr, &git_schema, attrs,
-				   SECRET_SEARCH_ALL |
-				   SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search(kr, attrs, &items, error))
 		return FALSE;
-	}
 	/* Decide everything first: a locked item stops the whole erase. */
 	doomed = g_ptr_array_new();
 	for (l = items; l && ok; l = l->next) {
