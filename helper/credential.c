@@ -127,14 +127,13 @@ static void set_attribute(TkrCredential *c, const char *key,
 	/* Anything else (capability[], wwwauth[], state[], url, …) is ignored. */
 }
 
-gboolean tkr_credential_parse_git(TkrCredential *c, const char *buf,
-				  size_t len, GError **error)
+gboolean tkr_kv_parse(const char *buf, size_t len, TkrKvFunc func,
+		      gpointer data, GError **error)
 {
 	g_autoptr(TkrSecret) line = tkr_secret_new(TKR_GIT_LINE_MAX);
 	const char *p = buf, *end = buf + len;
 
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
-	tkr_credential_release(c);
 	while (p < end) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
 		size_t raw = lf ? (size_t)(lf - p) + 1 : (size_t)(end - p) + 1;
@@ -145,7 +144,7 @@ gboolean tkr_credential_parse_git(TkrCredential *c, const char *buf,
 			g_set_error(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
 				    "line longer than %d bytes",
 				    TKR_GIT_LINE_MAX);
-			goto refuse;
+			return FALSE;
 		}
 		/* git's reader drops one CR before LF, and so do we. */
 		if (n && p[n - 1] == '\r')
@@ -156,7 +155,7 @@ gboolean tkr_credential_parse_git(TkrCredential *c, const char *buf,
 			g_set_error_literal(error, TKR_ERROR,
 					    TKR_ERROR_PROTOCOL,
 					    "NUL byte in the request");
-			goto refuse;
+			return FALSE;
 		}
 		memcpy(line, p, n);
 		line[n] = '\0';
@@ -165,21 +164,32 @@ gboolean tkr_credential_parse_git(TkrCredential *c, const char *buf,
 			g_set_error_literal(error, TKR_ERROR,
 					    TKR_ERROR_PROTOCOL,
 					    "request line without '='");
-			goto refuse;
+			return FALSE;
 		}
 		*eq = '\0';
 		if (strchr(eq + 1, '\r')) {
 			g_set_error(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
 				    "value of '%s' contains a carriage return",
 				    line);
-			goto refuse;
+			return FALSE;
 		}
-		set_attribute(c, line, eq + 1);
+		func(line, eq + 1, data);
 		p += raw;
 	}
 	return TRUE;
+}
 
-refuse:
+static void credential_kv(const char *key, const char *value, gpointer data)
+{
+	set_attribute(data, key, value);
+}
+
+gboolean tkr_credential_parse_git(TkrCredential *c, const char *buf,
+				  size_t len, GError **error)
+{
+	tkr_credential_release(c);
+	if (tkr_kv_parse(buf, len, credential_kv, c, error))
+		return TRUE;
 	tkr_credential_release(c);
 	return FALSE;
 }

@@ -47,6 +47,18 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TkrCredential, tkr_credential_release)
  */
 TkrSecret *tkr_git_input_read(int fd, size_t *len, GError **error);
 
+typedef void (*TkrKvFunc)(const char *key, const char *value, gpointer data);
+
+/*
+ * Walk the key=value lines of buf[0..len) up to a blank line or the end,
+ * calling func for each (key and value borrowed for the call).  One CR
+ * before each LF is dropped.  Fails with TKR_ERROR_PROTOCOL, having called
+ * func for the lines before, when a line has no '=', is longer than
+ * TKR_GIT_LINE_MAX, or holds a NUL, or a value a CR.
+ */
+gboolean tkr_kv_parse(const char *buf, size_t len, TkrKvFunc func,
+		      gpointer data, GError **error);
+
 /*
  * Parse the request in buf[0..len) into c (which is released first): lines
  * of key=value up to a blank line or the end; one CR before each LF is

@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include "git-proto.h"
+#include "account-config.h"
 #include "error.h"
+#include "refresh.h"
 #include "trace.h"
 #include "keyring/keyring.h"
 
@@ -27,13 +29,79 @@ static gboolean refuse(GError **error)
 	return FALSE;
 }
 
+/*
+ * The configured account covering req, if any.  Accounts serve http(s)
+ * only, and only the account's own user name (or none) in the request.
+ * *config keeps the account alive.  An unreadable configuration file is
+ * reported once and ignored: plain storage still works.
+ */
+static TkrAccount *account_for(const TkrCredential *req, TkrConfig **config)
+{
+	g_autoptr(GError) error = NULL;
+	TkrAccount *a;
+
+	*config = NULL;
+	if (!req->host || !*req->host)
+		return NULL;
+	*config = tkr_config_load(&error);
+	if (!*config) {
+		g_autofree char *line = tkr_error_sanitize(error->message, 300);
+
+		g_printerr("tokenring: %s\n", line);
+		return NULL;
+	}
+	a = tkr_config_match(*config, req->protocol, req->host, req->path);
+	if (a && req->username && g_strcmp0(req->username, a->username)) {
+		tkr_trace(NULL, "account '%s' is for user '%s', not '%s'",
+			  a->name, a->username, req->username);
+		return NULL;
+	}
+	if (a)
+		tkr_trace(NULL, "request matches account '%s'", a->name);
+	return a;
+}
+
+static gboolean account_get(TkrAccount *a, TkrCredential *answer,
+			    GError **error)
+{
+	g_auto(TkrRecord) rec = TKR_RECORD_INIT;
+	gint64 expiry, now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (a->broken) {
+		g_set_error(error, TKR_ERROR, TKR_ERROR_CONFIG,
+			    "account '%s': %s", a->name, a->broken->message);
+		return FALSE;
+	}
+	if (!tkr_refresh_ensure(a, a->min_valid, FALSE, &rec, error))
+		return FALSE;
+	/*
+	 * Tell git (and cache helpers) to stop using the token min_valid
+	 * before the server does; but never an expiry already past, which
+	 * git >= 2.40 would drop (a still-valid token kept because a
+	 * refresh failed for now).  Never the refresh token.
+	 */
+	expiry = rec.tokens.expires_at;
+	if (expiry && expiry - a->min_valid > now)
+		expiry -= a->min_valid;
+	tkr_credential_release(answer);
+	answer->username = g_strdup(a->username);
+	answer->password = g_steal_pointer(&rec.tokens.access_token);
+	answer->password_expiry_utc = expiry;
+	return TRUE;
+}
+
 gboolean tkr_git_get(const TkrCredential *req, TkrCredential *answer,
 		     GError **error)
 {
 	g_autoptr(TkrKeyring) kr = NULL;
+	g_autoptr(TkrConfig) config = NULL;
+	TkrAccount *a;
 
 	if (!tkr_git_request_ok(req))
 		return refuse(error);
+	a = account_for(req, &config);
+	if (a)
+		return account_get(a, answer, error);
 	kr = tkr_keyring_open(error);
 	if (!kr || !tkr_keyring_git_lookup(kr, req, answer, error))
 		return FALSE;
@@ -63,9 +131,20 @@ gboolean tkr_git_get(const TkrCredential *req, TkrCredential *answer,
 gboolean tkr_git_store(const TkrCredential *req, GError **error)
 {
 	g_autoptr(TkrKeyring) kr = NULL;
+	g_autoptr(TkrConfig) config = NULL;
 
 	if (!tkr_git_request_ok(req))
 		return refuse(error);
+	/*
+	 * An account's record changes only through its provider or
+	 * "tokenring login": git 2.39 echoes back the token we gave it,
+	 * without refresh token or expiry, and storing that would lose the
+	 * refresh token.
+	 */
+	if (account_for(req, &config)) {
+		tkr_trace(NULL, "store: account credentials are not stored");
+		return TRUE;
+	}
 	/*
 	 * ephemeral credentials must not persist; authtype/credential-only
 	 * requests carry nothing we store (git-credential-libsecret ignores
@@ -82,10 +161,22 @@ gboolean tkr_git_store(const TkrCredential *req, GError **error)
 gboolean tkr_git_erase(const TkrCredential *req, GError **error)
 {
 	g_autoptr(TkrKeyring) kr = NULL;
+	g_autoptr(TkrConfig) config = NULL;
+	TkrAccount *a;
 	guint erased = 0;
 
 	if (!tkr_git_request_ok(req))
 		return refuse(error);
+	/*
+	 * For an account, git's reject only marks the access token bad (if
+	 * it is still the stored one) so that the next get refreshes; the
+	 * refresh token stays.  "tokenring logout" removes the record.
+	 */
+	a = account_for(req, &config);
+	if (a && !a->broken)
+		return tkr_refresh_reject(a, req->password, NULL, error);
+	if (a)
+		return TRUE;
 	kr = tkr_keyring_open(error);
 	if (!kr || !tkr_keyring_git_erase(kr, req, &erased, error))
 		return FALSE;

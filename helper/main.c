@@ -16,6 +16,8 @@ void tkr_main_init(void)
 	setrlimit(RLIMIT_CORE, &none);
 	umask(077);
 	g_log_writer_default_set_use_stderr(TRUE);
+	/* Ours, before any module registers the name with its own string. */
+	tkr_error_quark();
 	/* A reader that went away is reported by the write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -61,22 +61,32 @@ gboolean tkr_trace_want(TkrTraceKey *key)
 void tkr_trace_printf_fl(const char *file, int line, TkrTraceKey *key,
 			 const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	tkr_trace_vprintf_fl(file, line, key, fmt, ap);
+	va_end(ap);
+}
+
+void tkr_trace_vprintf_fl(const char *file, int line, TkrTraceKey *key,
+			  const char *fmt, va_list ap)
+{
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autoptr(GString) buf = g_string_new(NULL);
 	const char *base = strrchr(file, '/');
-	va_list ap;
 
 	if (!key)
 		key = &tkr_trace_default;
-	g_string_append_printf(buf, "%02d:%02d:%02d.%06d %s:%d ",
+	g_string_append_printf(buf, "%02d:%02d:%02d.%06d %s",
 			       g_date_time_get_hour(now),
 			       g_date_time_get_minute(now),
 			       g_date_time_get_second(now),
 			       g_date_time_get_microsecond(now),
-			       base ? base + 1 : file, line);
-	va_start(ap, fmt);
+			       base ? base + 1 : file);
+	if (line)
+		g_string_append_printf(buf, ":%d", line);
+	g_string_append_c(buf, ' ');
 	g_string_append_vprintf(buf, fmt, ap);
-	va_end(ap);
 	g_string_append_c(buf, '\n');
 	/* One write per line so concurrent helpers do not interleave. */
 	if (write(key->fd, buf->str, buf->len) < 0)

@@ -15,6 +15,7 @@
 #define TKR_TRACE_H
 
 #include <glib.h>
+#include <stdarg.h>
 
 typedef struct {
 	const char *env;	/* borrowed, static */
@@ -35,6 +36,9 @@ gboolean tkr_trace_want(TkrTraceKey *key);
 
 void tkr_trace_printf_fl(const char *file, int line, TkrTraceKey *key,
 			 const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+void tkr_trace_vprintf_fl(const char *file, int line, TkrTraceKey *key,
+			  const char *fmt, va_list ap) G_GNUC_PRINTF(4, 0);
 
 /*
  * Returns: (transfer full) the first 8 hex digits of the SHA-256 of s, so

@@ -36,6 +36,15 @@ char *tkr_keyring_create(TkrKeyring *kr, const SecretSchema *schema,
 			 GHashTable *attributes, const char *label,
 			 const char *secret, gsize len, GError **error);
 
+/*
+ * Store secret[0..len) in the default collection, replacing in place the
+ * item with these attributes (the service's atomic replace).  Use only
+ * for schemas where no item's attributes are a superset of another's.
+ */
+gboolean tkr_keyring_replace(TkrKeyring *kr, const SecretSchema *schema,
+			     GHashTable *attributes, const char *label,
+			     const char *secret, gsize len, GError **error);
+
 gboolean tkr_keyring_delete(TkrKeyring *kr, SecretItem *item, GError **error);
 
 /*

@@ -262,6 +262,29 @@ char *tkr_keyring_create(TkrKeyring *kr, const SecretSchema *schema,
 	return g_strdup(g_dbus_proxy_get_object_path(G_DBUS_PROXY(item)));
 }
 
+gboolean tkr_keyring_replace(TkrKeyring *kr, const SecretSchema *schema,
+			     GHashTable *attributes, const char *label,
+			     const char *secret, gsize len, GError **error)
+{
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(SecretValue) value = NULL;
+	GError *local = NULL;
+
+	value = secret_value_new(secret, (gssize)len, "text/plain");
+	secret_service_store(kr->service, schema, attributes,
+			     SECRET_COLLECTION_DEFAULT, label, value, cancel,
+			     on_done, &result);
+	if (!secret_service_store_finish(kr->service,
+					 wait_for(kr, cancel, &result),
+					 &local)) {
+		classify(kr, cancel, local, error);
+		return FALSE;
+	}
+	tkr_trace(&tkr_trace_keyring, "stored item '%s'", label);
+	return TRUE;
+}
+
 gboolean tkr_keyring_delete(TkrKeyring *kr, SecretItem *item, GError **error)
 {
 	g_autoptr(GCancellable) cancel = g_cancellable_new();

@@ -16,6 +16,7 @@
 #define TKR_KEYRING_H
 
 #include "helper/credential.h"
+#include "helper/record.h"
 
 #include <glib.h>
 
@@ -67,5 +68,31 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
  */
 gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
 			       guint *erased, GError **error);
+
+/*
+ * Account records (DESIGN.md section 8): schema org.tokenring.Account,
+ * attributes "account" and "provider" (nothing secret), one item per
+ * account whose secret is the whole record as JSON.
+ */
+
+/*
+ * Read account's record into rec (released first).  TKR_ERROR_NOT_FOUND
+ * when there is none; TKR_ERROR_KEYRING_CORRUPT when the item is garbage.
+ */
+gboolean tkr_keyring_record_load(TkrKeyring *kr, const char *account,
+				 TkrRecord *rec, GError **error);
+
+/*
+ * Write rec as account's record in one call (atomic replace), then read it
+ * back; a mismatch is TKR_ERROR_KEYRING_UNAVAILABLE.  Records of the same
+ * account under another provider are removed afterwards.
+ */
+gboolean tkr_keyring_record_store(TkrKeyring *kr, const char *account,
+				  const char *provider, const TkrRecord *rec,
+				  GError **error);
+
+/* Delete account's record; none is not an error.  *deleted is nullable. */
+gboolean tkr_keyring_record_delete(TkrKeyring *kr, const char *account,
+				   gboolean *deleted, GError **error);
 
 #endif

@@ -52,7 +52,11 @@ typedef enum {
 	TKR_PROVIDER_ERROR_PROVIDER = 12,	/* anything else the API said no to */
 } TkrProviderError;
 
-#define TKR_PROVIDER_ERROR (g_quark_from_static_string("tkr-error-quark"))
+/*
+ * g_quark_from_string, not _static_string: the module may be unloaded
+ * while the quark lives on.
+ */
+#define TKR_PROVIDER_ERROR (g_quark_from_string("tkr-error-quark"))
 
 /*
  * What a login or refresh yields, and what the core keeps in the keyring
@@ -63,6 +67,12 @@ typedef struct {
 	TkrSecret *refresh_token;	/* NULL: none came back, keep the old */
 	gint64 expires_at;		/* access token, epoch seconds; 0 unknown */
 	gint64 refresh_expires_at;	/* epoch seconds; 0 unknown */
+	gint64 issued_at;		/* when the pair was issued; 0 unknown */
+	/*
+	 * The Authorization scheme the API wants ("Bearer"), or NULL when
+	 * the token does not travel in an Authorization header.
+	 */
+	char *token_type;
 	/*
 	 * Provider data kept in the record: name -> TkrSecret *.  Things
 	 * such as Ekuaibao's corporationId, or app credentials kept for
@@ -136,6 +146,8 @@ struct _TkrHost {
 				     const char *const *pairs);
 	/* The same pairs as an application/x-www-form-urlencoded body. */
 	TkrSecret *(*form_encode)(const char *const *pairs);
+	/* The same pairs as a JSON object of strings, in secret memory. */
+	TkrSecret *(*json_encode)(const char *const *pairs);
 
 	/*
 	 * Strict JSON: one document, nothing after it but white space, depth
@@ -167,6 +179,8 @@ struct _TkrHost {
 
 	TkrSecret *(*secret_dup)(const char *s);
 	void (*secret_free)(TkrSecret *s);
+	/* Wipe len bytes at p so that the compiler cannot skip it. */
+	void (*wipe)(void *p, gsize len);
 	/* Compare in time that depends only on the lengths. */
 	gboolean (*secret_equal)(const char *a, const char *b);
 
