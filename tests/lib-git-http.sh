@@ -1,7 +1,10 @@
 # A local git smart-HTTP server requiring Basic auth
 # (tests/emulators/git-http-server.py), for real clones and fetches.
 #
-#   start_git_server           serves $TRASH/srv; sets GIT_SERVER_URL
+#   start_git_server [API]     serves $TRASH/srv; sets GIT_SERVER_URL; with
+#                              API (an emulator's base URL) it proxies /api/
+#                              there and accepts exactly the tokens the
+#                              emulator calls valid, instead of the auth file
 #   git_server_accept U P      (re)writes the one user:password it accepts;
 #                              P is read from stdin when it is "-"
 #   make_bare_repo NAME        a bare repository with one commit
@@ -9,10 +12,14 @@
 start_git_server () {
 	mkdir -p "$TRASH/srv" &&
 	: >"$TRASH/srv.auth" &&
+	if [ -n "$1" ]; then
+		set -- --check-url "$1/_control/valid" --api-upstream "$1"
+	else
+		set -- --auth-file "$TRASH/srv.auth"
+	fi &&
 	python3 "$TEST_DIRECTORY/emulators/git-http-server.py" \
 		--root "$TRASH/srv" --port-file "$TRASH/srv.port" \
-		--auth-file "$TRASH/srv.auth" --log "$TRASH/srv.log" \
-		2>"$TRASH/srv.err" &
+		--log "$TRASH/srv.log" "$@" 2>"$TRASH/srv.err" &
 	echo $! >"$TRASH/srv.pid"
 	test_atexit 'kill $(cat "$TRASH/srv.pid") 2>/dev/null'
 	i=0

@@ -12,13 +12,21 @@ a token by rewriting it (write a temp file and rename it over the old one):
     # comments and blank lines are ignored; surrounding whitespace is stripped
     alice:s3cret            <- username:password, split at the first ':'
 
+With --api-upstream, requests under /api/ are passed unauthenticated to
+that base URL (a token API emulator), so that one origin serves both git
+and the token API, as one tokenring account url covers both.
+
+With --check-url instead, a request is accepted when that URL (a token API
+emulator's /_control/valid) says its password is a currently valid access
+token: the server then accepts exactly what the real API would.
+
 A missing or empty auth file means nobody is accepted.  Secrets are never
 taken on the command line and never logged: the --log file gets one line per
 request with time, client, method, path, status and the authenticated user
 (or '-').  Only loopback addresses may be bound.  Standard library only.
 """
 import argparse, base64, hmac, ipaddress, os, signal, socket, subprocess
-import sys, threading, time, urllib.parse
+import json, sys, threading, time, urllib.error, urllib.parse, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REALM = "tokenring-test"
@@ -40,6 +48,17 @@ def load_users(path):
     return users
 
 
+def token_valid(check_url, token):
+    """Ask a token API emulator whether token is its current access token."""
+    url = check_url + ("&" if "?" in check_url else "?") + \
+        urllib.parse.urlencode({"token": token})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.load(r).get("valid") is True
+    except (OSError, ValueError):
+        return False
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tokenring-git-http/1"
@@ -56,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
                 .decode("utf-8").partition(":")
         except ValueError:                 # bad base64 or bad UTF-8
             return None
+        if self.server.check_url and sep:
+            return user if token_valid(self.server.check_url, password) else None
         ok = False
         for u, p in load_users(self.server.auth_file):
             ok |= bool(sep) and u == user and hmac.compare_digest(
@@ -87,7 +108,23 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def proxy(self):
+        """Pass an /api/ request to --api-upstream, unauthenticated."""
+        body = self.read_body() if self.command == "POST" else None
+        req = urllib.request.Request(self.server.upstream + self.path, data=body,
+                                     method=self.command)
+        if self.headers.get("Content-Type"):
+            req.add_header("Content-Type", self.headers["Content-Type"])
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                code, ctype, out = r.status, r.headers.get("Content-Type"), r.read()
+        except urllib.error.HTTPError as e:
+            code, ctype, out = e.code, e.headers.get("Content-Type"), e.read()
+        self.reply(code, [("Content-Type", ctype or "text/plain")], out)
+
     def handle_git(self):
+        if self.server.upstream and self.path.startswith("/api/"):
+            return self.proxy()
         user = self.authenticate()
         if user is None:            # body left unread, so close the connection
             return self.reply(401, [("WWW-Authenticate", f'Basic realm="{REALM}"'),
@@ -135,6 +172,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code="-", size="-"):
         path = (getattr(self, "path", None) or "-").replace(" ", "%20")
+        if path.startswith("/api/"):     # token APIs carry tokens in queries
+            path = path.partition("?")[0]
         line = "%s %s %s %s %s %s\n" % (
             time.strftime("%Y-%m-%dT%H:%M:%S"), self.client_address[0],
             self.command or "-", path, getattr(code, "value", code), self.user)
@@ -148,9 +187,15 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True, help="directory of bare repositories")
-    ap.add_argument("--auth-file", required=True, help="username:password lines")
+    ap.add_argument("--auth-file", help="username:password lines")
+    ap.add_argument("--check-url", help="instead of the auth file: accept any "
+                    "user whose password this URL calls valid (GET URL?token=…"
+                    " answering {\"valid\": true}), e.g. an emulator's "
+                    "/_control/valid")
     ap.add_argument("--port-file", help="write the bound port here (atomically)")
     ap.add_argument("--log", default=os.devnull, help="append request log here")
+    ap.add_argument("--api-upstream", help="proxy requests under /api/ to this "
+                    "base URL, so one origin serves git and a token API")
     ap.add_argument("--bind", default="127.0.0.1", help="loopback address only")
     ap.add_argument("--port", type=int, default=0, help="0 = ephemeral")
     args = ap.parse_args()
@@ -166,7 +211,11 @@ def main():
 
     server = Server((args.bind, args.port), Handler)
     server.root = os.path.abspath(args.root)
-    server.auth_file, server.log_file = args.auth_file, args.log
+    if not args.auth_file and not args.check_url:
+        ap.error("one of --auth-file and --check-url is required")
+    server.auth_file, server.log_file = args.auth_file or os.devnull, args.log
+    server.check_url = args.check_url
+    server.upstream = (args.api_upstream or "").rstrip("/")
     server.log_lock = threading.Lock()
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
