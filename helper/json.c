@@ -3,7 +3,64 @@
 #include "json.h"
 #include "error.h"
 
+#include <math.h>
 #include <string.h>
+
+/*
+ * json-c 0.16's strict mode still takes 'single-quoted' strings and NaN or
+ * Infinity.  Outside double-quoted strings, JSON has only structure, white
+ * space, numbers and the letters of true, false and null: check that.
+ */
+static gboolean only_json_outside_strings(const char *text, size_t len)
+{
+	gboolean in_string = FALSE, escaped = FALSE;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (escaped)
+				escaped = FALSE;
+			else if (c == '\\')
+				escaped = TRUE;
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (!strchr("{}[]:, \t\r\n0123456789+-.eEtrufalsn", c)) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Whether every number under obj is finite ("nan" spelt in lowercase). */
+static gboolean finite_numbers(json_object *obj)
+{
+	size_t i;
+
+	switch (json_object_get_type(obj)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(obj));
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(obj); i++) {
+			if (!finite_numbers(json_object_array_get_idx(obj, i)))
+				return FALSE;
+		}
+		return TRUE;
+	case json_type_object: {
+		json_object_object_foreach(obj, key, val) {
+			(void)key;
+			if (!finite_numbers(val))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	default:
+		return TRUE;
+	}
+}
 
 json_object *tkr_json_parse(const char *text, size_t len, GError **error)
 {
@@ -15,6 +72,11 @@ json_object *tkr_json_parse(const char *text, size_t len, GError **error)
 	if (len > G_MAXINT || memchr(text, '\0', len)) {
 		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_HTTP,
 				    "invalid JSON: NUL byte or too long");
+		return NULL;
+	}
+	if (!only_json_outside_strings(text, len)) {
+		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_HTTP,
+				    "invalid JSON: not JSON syntax");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(TKR_JSON_DEPTH);
@@ -36,6 +98,12 @@ json_object *tkr_json_parse(const char *text, size_t len, GError **error)
 		json_object_put(root);
 		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_HTTP,
 				    "invalid JSON: data after the document");
+		return NULL;
+	}
+	if (!finite_numbers(root)) {
+		json_object_put(root);
+		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_HTTP,
+				    "invalid JSON: NaN or Infinity");
 		return NULL;
 	}
 	return root;
