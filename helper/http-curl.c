@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #define REDACTED "<redacted>"
-/* How much of a redacted body a trace shows, of libcurl's text an error. */
+/* How much of a body a trace shows, and of libcurl's text a message. */
 #define TRACE_BODY_MAX 4096
 #define MESSAGE_MAX 200
 #define RETRY_AFTER_MAX 256
@@ -126,8 +126,9 @@ static void string_wipe_free(GString *s)
 
 /*
  * libcurl's allocator (S20): every block it frees, and the old block of
- * every realloc, is wiped first, so headers, URLs with Ekuaibao's query
- * tokens and OpenSSL-independent buffers do not linger on the heap.
+ * every realloc, is wiped first, so that its copies of headers, of URLs
+ * with Ekuaibao's query tokens and of received data do not linger on the
+ * heap.  OpenSSL allocates on its own and is not covered (LK-6).
  */
 static void *wiping_malloc(size_t size)
 {
@@ -176,10 +177,27 @@ static void *wiping_calloc(size_t nmemb, size_t size)
 static gboolean global_init(GError **error)
 {
 	static gboolean done;
+	const char *v;
 	CURLcode rc;
 
 	if (done)
 		return TRUE;
+	/*
+	 * Debian's libcurl 7.88 opens $SSLKEYLOGFILE in curl_global_init and
+	 * writes every TLS session's keys to it (observed), which would let
+	 * anyone with the file and a capture read the tokens.  Nothing turns
+	 * that off afterwards, and unsetenv() could race GDBus's worker
+	 * thread, so refuse.
+	 */
+	v = g_getenv("SSLKEYLOGFILE");
+	if (v && *v) {
+		g_set_error_literal(error, TKR_PROVIDER_ERROR,
+				    TKR_PROVIDER_ERROR_CONFIG,
+				    "refusing to make requests while "
+				    "SSLKEYLOGFILE is set: libcurl would write "
+				    "the TLS session keys to it");
+		return FALSE;
+	}
 	/*
 	 * Calls come from one thread (provider.h).  The callbacks only take
 	 * when this is the process's first curl_global_init, which holds:

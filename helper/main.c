@@ -2,6 +2,7 @@
 
 #include "main.h"
 #include "error.h"
+#include "signals.h"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,6 +21,7 @@ void tkr_main_init(void)
 	tkr_error_quark();
 	/* A reader that went away is reported by the write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	tkr_signals_init();
 }
 
 int tkr_main_exit_code(const GError *error)

@@ -6,10 +6,10 @@
 #include "json.h"
 #include "lock.h"
 #include "provider.h"
+#include "signals.h"
 #include "trace.h"
 #include "keyring/keyring.h"
 
-#include <signal.h>
 #include <string.h>
 
 static gint64 now_s(void)
@@ -118,17 +118,6 @@ static void adopt(TkrRecord *rec, TkrTokenSet *fresh)
 	rec->access_bad = FALSE;
 }
 
-static void block_signals(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
 /* Remember why the last refresh failed, without touching the tokens. */
 static void note_failure(TkrKeyring *kr, const TkrAccount *a, TkrRecord *rec,
 			 const GError *failure)
@@ -149,7 +138,6 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 	Provider p;
 	TkrTokenSet fresh = { 0 };
 	GError *failure = NULL;
-	sigset_t old;
 	gboolean ok;
 
 	if (!provider_open(&p, a, error)) {
@@ -157,7 +145,7 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 		return FALSE;
 	}
 	/* From the request until the new pair is stored, no signal stops us. */
-	block_signals(&old);
+	tkr_signals_defer();
 	ok = p.module->vt->refresh(p.state, &p.host.host, &rec->tokens, &fresh,
 				   &failure) &&
 	     check_tokens(&fresh, &failure);
@@ -175,7 +163,7 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 			ok = FALSE;
 		}
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	tkr_signals_release();
 	tkr_token_set_release(&fresh);
 	provider_close(&p);
 	if (ok || !failure)

@@ -115,6 +115,14 @@ static gboolean parse_hex(const char *v, GString *out)
 	return TRUE;
 }
 
+static void body_free(GString *body)
+{
+	if (!body)
+		return;
+	wipe(body->str, body->allocated_len);
+	g_string_free(body, TRUE);
+}
+
 static void write_all(const char *p, gsize len)
 {
 	if (len && fwrite(p, 1, len, stdout) != len)
@@ -171,8 +179,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(line, "content_type")) {
 			content_type = eq;
 		} else if (!strcmp(line, "body")) {
+			body_free(body);
 			body = g_string_new(eq);
 		} else if (!strcmp(line, "body_hex")) {
+			body_free(body);
 			body = g_string_new(NULL);
 			if (!parse_hex(eq, body))
 				return 2;
@@ -224,8 +234,9 @@ int main(int argc, char **argv)
 
 	ok = module->perform(&options, &request, &response, &error);
 	if (!ok) {
-		printf("error=%d %s\n", error->code, error->message);
-		g_error_free(error);
+		printf("error=%d %s\n", error ? error->code : -1,
+		       error ? error->message : "(no error set)");
+		g_clear_error(&error);
 	} else {
 		printf("status=%ld\n", response.status);
 		printf("content_type=%s\n", response.content_type ?
@@ -241,10 +252,7 @@ int main(int argc, char **argv)
 	secret_free(response.body);
 	g_free(response.content_type);
 	g_free(response.retry_after);
-	if (body) {
-		wipe(body->str, body->allocated_len);
-		g_string_free(body, TRUE);
-	}
+	body_free(body);
 	wipe(input->str, input->allocated_len);
 	g_string_free(input, TRUE);
 	return ok ? 0 : 1;

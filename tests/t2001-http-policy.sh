@@ -494,7 +494,7 @@ test_expect_success TLS 'https without ca_file fails verification' '
 
 test_expect_success TLS 'no environment variable makes an unknown CA trusted' '
 	mkdir -p certdir &&
-	cp ca.pem certdir/ &&
+	cp ca.pem "certdir/$(openssl x509 -hash -noout -in ca.pem).0" &&
 	test_must_fail env SSL_CERT_FILE="$TRASH/ca.pem" \
 		SSL_CERT_DIR="$TRASH/certdir" CURL_CA_BUNDLE="$TRASH/ca.pem" \
 		GIT_SSL_NO_VERIFY=1 GIT_SSL_CAINFO="$TRASH/ca.pem" \
@@ -502,6 +502,16 @@ test_expect_success TLS 'no environment variable makes an unknown CA trusted' '
 	url=$TLS_BASE/ok
 	EOF
 	expect_error 7 "SSL certificate problem"
+'
+
+test_expect_success TLS 'SSLKEYLOGFILE is refused, and receives no keys' '
+	test_must_fail env SSLKEYLOGFILE="$TRASH/keys.log" \
+		timeout 20 "$DRIVER" "$MODULE" >out <<-EOF &&
+	url=$TLS_BASE/ok
+	ca_file=$TRASH/ca.pem
+	EOF
+	expect_error 3 "SSLKEYLOGFILE" &&
+	! test -e keys.log
 '
 
 test_expect_success TLS 'a certificate for another name fails, and the server sees no request' '

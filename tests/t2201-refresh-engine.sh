@@ -87,6 +87,26 @@ test_expect_success 'a caller killed while holding the lock does not wedge the n
 	test_must_be_empty killed.out
 '
 
+test_expect_success 'SIGTERM during a refresh waits until the new pair is stored' '
+	short_login conc &&
+	ekb_config refresh_delay_ms 2000 &&
+	ekb_post reset_counters </dev/null &&
+	{ tokenring token conc >sig.out 2>sig.err & } &&
+	victim=$! &&
+	i=0 &&
+	while [ "$(ekb_counter refreshToken)" = 0 ]; do
+		i=$((i + 1)) && [ $i -lt 100 ] && sleep 0.05 || return 1
+	done &&
+	kill -TERM $victim &&
+	{ wait $victim; test $? = 143; } &&
+	ekb_config refresh_delay_ms 0 &&
+	test_must_be_empty sig.out &&
+	tokenring token conc >after &&
+	test "$(ekb_counter refreshToken)" = 1 &&
+	live_access >expect &&
+	test_cmp expect after
+'
+
 test_expect_success 'a cache hit loads neither libcurl nor a provider module' '
 	tokenring token conc >/dev/null &&
 	LD_DEBUG=files tokenring token conc 2>ld.log >/dev/null &&
