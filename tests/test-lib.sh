@@ -184,7 +184,7 @@ test_atexit () {
 	test_atexit_="$1; $test_atexit_"
 }
 trap 'eval "$test_atexit_"' EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 
 test_skip_all () {
 	echo "1..0 # SKIP $*"
