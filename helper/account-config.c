@@ -376,7 +376,7 @@ gboolean tkr_config_write_account(const char *name, const char *provider,
 		}
 		g_clear_error(&local);
 	}
-	g_key_file_remove_group(kf, name, NULL);
+	/* Other keys of an existing group (expire_days, say) stay. */
 	g_key_file_set_string(kf, name, "provider", provider);
 	g_key_file_set_string(kf, name, "url", url);
 	for (i = 0; settings && settings[i]; i++) {

@@ -255,15 +255,15 @@ static int cmd_token(int argc, char **argv, GError **error)
 
 	if (!parse("token", "NAME", entries, &argc, &argv, 1, 1, error))
 		return -1;
-	if (min_valid < -1 || min_valid > 366 * 86400LL) {
+	if (min_valid < -1 || min_valid > 365 * 86400LL) {
 		usage_error(error, "--min-valid wants 0 to %d seconds",
-			    366 * 86400);
+			    365 * 86400);
 		return -1;
 	}
 	a = account_arg(&config, argv[1], error);
 	if (!a ||
 	    !tkr_refresh_ensure(a, min_valid >= 0 ? min_valid : a->min_valid,
-				FALSE, &rec, error))
+				0, &rec, NULL, error))
 		return -1;
 	out = format_token(a, &rec, format ? format : "plain", error);
 	if (!out || !write_all(STDOUT_FILENO, out, strlen(out), error))
@@ -573,21 +573,20 @@ static int cmd_refresh(int argc, char **argv, GError **error)
 	};
 	g_autoptr(TkrConfig) config = NULL;
 	g_auto(TkrRecord) rec = TKR_RECORD_INIT;
-	gint64 before;
+	gboolean refreshed = FALSE;
 	TkrAccount *a;
 
 	if (!parse("refresh", "NAME [--force]", entries, &argc, &argv, 1, 1,
 		   error))
 		return -1;
 	a = account_arg(&config, argv[1], error);
-	if (!a || !tkr_refresh_peek(a, &rec, NULL))
-		before = 0;
-	else
-		before = rec.last_refresh;
-	if (!a || !tkr_refresh_ensure(a, a->min_valid, force, &rec, error))
+	if (!a || !tkr_refresh_ensure(a, a->min_valid,
+				      TKR_REFRESH_STRICT |
+				      (force ? TKR_REFRESH_FORCE : 0),
+				      &rec, &refreshed, error))
 		return -1;
-	print_validity(a, &rec, rec.last_refresh != before ?
-				"refreshed" : "still fresh, not refreshed:");
+	print_validity(a, &rec, refreshed ? "refreshed" :
+				"still fresh, not refreshed:");
 	return 0;
 }
 

@@ -72,7 +72,7 @@ static gboolean account_get(TkrAccount *a, TkrCredential *answer,
 			    "account '%s': %s", a->name, a->broken->message);
 		return FALSE;
 	}
-	if (!tkr_refresh_ensure(a, a->min_valid, FALSE, &rec, error))
+	if (!tkr_refresh_ensure(a, a->min_valid, 0, &rec, NULL, error))
 		return FALSE;
 	/*
 	 * Tell git (and cache helpers) to stop using the token min_valid

@@ -133,7 +133,8 @@ static void note_failure(TkrKeyring *kr, const TkrAccount *a, TkrRecord *rec,
 
 /* Steps 4 and 5, with the lock held and rec freshly re-read. */
 static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
-			       TkrRecord *rec, GError **error)
+			       TkrRecord *rec, TkrRefreshFlags flags,
+			       gboolean *refreshed, GError **error)
 {
 	Provider p;
 	TkrTokenSet fresh = { 0 };
@@ -166,6 +167,8 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 	tkr_signals_release();
 	tkr_token_set_release(&fresh);
 	provider_close(&p);
+	if (ok)
+		*refreshed = TRUE;
 	if (ok || !failure)
 		return ok;
 
@@ -197,7 +200,8 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 	}
 	note_failure(kr, a, rec, failure);
 	/* It may pass: a token that is still valid is still an answer. */
-	if (rec->tokens.access_token && !rec->access_bad &&
+	if (!(flags & TKR_REFRESH_STRICT) &&
+	    rec->tokens.access_token && !rec->access_bad &&
 	    (!rec->tokens.expires_at || rec->tokens.expires_at > now_s())) {
 		tkr_trace(NULL, "using the current token of '%s' meanwhile",
 			  a->name);
@@ -209,12 +213,17 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 }
 
 gboolean tkr_refresh_ensure(const TkrAccount *a, gint64 min_valid,
-			    gboolean force, TkrRecord *rec, GError **error)
+			    TkrRefreshFlags flags, TkrRecord *rec,
+			    gboolean *refreshed, GError **error)
 {
 	g_autoptr(TkrKeyring) kr = tkr_keyring_open(error);
+	gboolean force = flags & TKR_REFRESH_FORCE, dummy;
 	gboolean ok;
 	int fd;
 
+	if (!refreshed)
+		refreshed = &dummy;
+	*refreshed = FALSE;
 	if (!kr || !load(kr, a, rec, error))
 		return FALSE;
 	if (!force && tkr_record_fresh(rec, min_valid, now_s()))
@@ -225,7 +234,7 @@ gboolean tkr_refresh_ensure(const TkrAccount *a, gint64 min_valid,
 		return FALSE;
 	ok = load(kr, a, rec, error);
 	if (ok && (force || !tkr_record_fresh(rec, min_valid, now_s())))
-		ok = refresh_locked(kr, a, rec, error);
+		ok = refresh_locked(kr, a, rec, flags, refreshed, error);
 	else if (ok)
 		tkr_trace(NULL, "'%s' was refreshed by another process",
 			  a->name);

@@ -24,12 +24,23 @@
 #include "account-config.h"
 #include "record.h"
 
+typedef enum {
+	TKR_REFRESH_FORCE = 1 << 0,	/* refresh even if still fresh */
+	/*
+	 * Report a failed refresh even when the current token is still
+	 * valid (for "tokenring refresh": a timer must see failures).
+	 */
+	TKR_REFRESH_STRICT = 1 << 1,
+} TkrRefreshFlags;
+
 /*
  * Fill rec with account a's record, refreshed first unless its access
- * token stays valid for min_valid more seconds (force: refresh anyway).
+ * token stays valid for min_valid more seconds.  *refreshed (nullable)
+ * says whether this call obtained new tokens.
  */
 gboolean tkr_refresh_ensure(const TkrAccount *a, gint64 min_valid,
-			    gboolean force, TkrRecord *rec, GError **error);
+			    TkrRefreshFlags flags, TkrRecord *rec,
+			    gboolean *refreshed, GError **error);
 
 /*
  * Log a in: the provider asks through the conversation (answers: key ->

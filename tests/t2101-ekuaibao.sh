@@ -84,6 +84,15 @@ test_expect_success 'refresh --force refreshes; refresh alone does not' '
 	test "$(ekb_counter refreshToken)" = 2
 '
 
+test_expect_success 'refresh reports a failure even while the token is valid' '
+	tokenring token ekb >before &&
+	ekb_config fail_next "[503]" &&
+	{ tokenring refresh --force ekb >out 2>err; test $? = 5; } &&
+	grep "HTTP 503" err &&
+	tokenring token ekb >after &&
+	test_cmp before after
+'
+
 test_expect_success 'expire_days uses refreshToken/expireDate' '
 	ekb_account ekbdays expire_days=1 &&
 	printf "app_key=AKCANARY-1\napp_security=SECCANARY-app\n" |
@@ -140,6 +149,10 @@ test_expect_success 'without app credentials, an expired token means login (exit
 	ekb_account ekbcode &&
 	printf "verify_code=VC1code\n" | tokenring login ekbcode &&
 	test "$(ekb_counter verifyCode)" = 1 &&
+	ekb_post reset_counters </dev/null &&
+	tokenring refresh --force ekbcode &&
+	ekb_control requests >requests &&
+	grep "powerCode=219902" requests &&
 	tokenring token ekbcode >/dev/null &&
 	ekb_post expire <<-\EOF &&
 	{}

@@ -19,7 +19,7 @@
 
 typedef struct {
 	char *base;			/* url without trailing '/' */
-	char *power_code;
+	char *power_code;		/* configured; NULL: by login flow */
 	gint64 expire_days;		/* 0: the default 32 days */
 } State;
 
@@ -72,7 +72,7 @@ static gpointer ekb_init(const TkrHost *host, GHashTable *config,
 	st->base = g_strdup(host->url);
 	while (*st->base && g_str_has_suffix(st->base, "/"))
 		st->base[strlen(st->base) - 1] = '\0';
-	st->power_code = g_strdup(power ? power : POWER_CODE_DEFAULT);
+	st->power_code = g_strdup(power);
 	st->expire_days = (gint64)n;
 	return st;
 }
@@ -285,8 +285,14 @@ static gboolean refresh_once(State *st, const TkrHost *host,
 		pairs[n++] = "expireDate";
 		pairs[n++] = days;
 	}
+	/*
+	 * Tokens of the legacy verifyCode flow belong to the legacy licence
+	 * (PROVIDERS.md 1.2): their record says so, unless configured.
+	 */
 	pairs[n++] = "powerCode";
-	pairs[n++] = st->power_code;
+	pairs[n++] = st->power_code ? st->power_code :
+		     extra(cur, "power_code") ? extra(cur, "power_code") :
+		     POWER_CODE_DEFAULT;
 	pairs[n] = NULL;
 	url = host->url_with_query(base, pairs);
 	host->trace(host, "ekuaibao: refreshToken%s",
@@ -333,7 +339,8 @@ static void carry_extras(const TkrHost *host, const TkrTokenSet *from,
 			 TkrTokenSet *to)
 {
 	static const char *const keep[] = { "app_key", "app_security",
-					    "corporation_id", NULL };
+					    "corporation_id", "power_code",
+					    NULL };
 	int i;
 
 	for (i = 0; keep[i]; i++) {
@@ -405,6 +412,8 @@ static gboolean verify_code_login(State *st, const TkrHost *host,
 	host->trace(host, "ekuaibao: verify code login");
 	ok = exchange(host, url, NULL, "verify code login", out, error);
 	host->secret_free(url);
+	if (ok)
+		set_extra(host, out, "power_code", POWER_CODE_LEGACY);
 	if (!ok && g_error_matches(*error, TKR_PROVIDER_ERROR,
 				   TKR_PROVIDER_ERROR_LOGIN_NEEDED))
 		g_prefix_error(error, "verify code rejected (single use, "
