@@ -70,6 +70,42 @@ gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
 			       guint *erased, GError **error);
 
 /*
+ * docker plain items (docs/PROTOCOLS.md section 3.3): io.docker.Credentials
+ * items with attributes label="Docker Credentials", server (the ServerURL
+ * verbatim), username and docker_cli="1", shared with
+ * docker-credential-secretservice.  Matching server keys is the docker
+ * front end's business; here items are found by exact server strings.
+ */
+typedef struct {
+	char *server;
+	char *username;
+	TkrSecret *secret;	/* NULL when not loaded */
+} TkrDockerItem;
+
+void tkr_docker_item_free(TkrDockerItem *item);
+
+/*
+ * Returns: (transfer full) every docker item (TkrDockerItem *), newest
+ * first, with secrets when with_secrets (a locked item is then
+ * TKR_ERROR_KEYRING_LOCKED); NULL with an error.  An empty keyring gives
+ * an empty array, unless it is locked.
+ */
+GPtrArray *tkr_keyring_docker_list(TkrKeyring *kr, gboolean with_secrets,
+				   GError **error);
+
+/*
+ * Store a new item, read it back, then delete the items whose server is
+ * one of replace (NULL-terminated, nullable): one item per server key.
+ */
+gboolean tkr_keyring_docker_store(TkrKeyring *kr, const char *server,
+				  const char *username, const char *secret,
+				  const char *const *replace, GError **error);
+
+/* Delete every item whose server is one of servers. */
+gboolean tkr_keyring_docker_erase(TkrKeyring *kr, const char *const *servers,
+				  GError **error);
+
+/*
  * Account records (DESIGN.md section 8): schema org.tokenring.Account,
  * attributes "account" and "provider" (nothing secret), one item per
  * account whose secret is the whole record as JSON.

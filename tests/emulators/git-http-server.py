@@ -26,7 +26,9 @@ request with time, client, method, path, status and the authenticated user
 (or '-').  Only loopback addresses may be bound.  Standard library only.
 """
 import argparse, base64, hmac, ipaddress, os, signal, socket, subprocess
-import json, sys, threading, time, urllib.error, urllib.parse, urllib.request
+import sys, threading, time, urllib.parse
+
+import apiproxy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REALM = "tokenring-test"
@@ -48,17 +50,6 @@ def load_users(path):
     return users
 
 
-def token_valid(check_url, token):
-    """Ask a token API emulator whether token is its current access token."""
-    url = check_url + ("&" if "?" in check_url else "?") + \
-        urllib.parse.urlencode({"token": token})
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return json.load(r).get("valid") is True
-    except (OSError, ValueError):
-        return False
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tokenring-git-http/1"
@@ -76,7 +67,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:                 # bad base64 or bad UTF-8
             return None
         if self.server.check_url and sep:
-            return user if token_valid(self.server.check_url, password) else None
+            return user if apiproxy.token_valid(self.server.check_url,
+                                                password) else None
         ok = False
         for u, p in load_users(self.server.auth_file):
             ok |= bool(sep) and u == user and hmac.compare_digest(
@@ -111,15 +103,7 @@ class Handler(BaseHTTPRequestHandler):
     def proxy(self):
         """Pass an /api/ request to --api-upstream, unauthenticated."""
         body = self.read_body() if self.command == "POST" else None
-        req = urllib.request.Request(self.server.upstream + self.path, data=body,
-                                     method=self.command)
-        if self.headers.get("Content-Type"):
-            req.add_header("Content-Type", self.headers["Content-Type"])
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                code, ctype, out = r.status, r.headers.get("Content-Type"), r.read()
-        except urllib.error.HTTPError as e:
-            code, ctype, out = e.code, e.headers.get("Content-Type"), e.read()
+        code, ctype, out = apiproxy.forward(self, self.server.upstream, body)
         self.reply(code, [("Content-Type", ctype or "text/plain")], out)
 
     def handle_git(self):
