@@ -11,6 +11,7 @@
 #include "keyring/keyring.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static gint64 now_s(void)
 {
@@ -131,6 +132,69 @@ static void note_failure(TkrKeyring *kr, const TkrAccount *a, TkrRecord *rec,
 			  ignored->message);
 }
 
+/*
+ * After a rate limit, a per-account "not before" time in the runtime
+ * directory (no secret in it), so that the processes that come next do not
+ * each knock and prolong the penalty (SECURITY.md section 5 rule 8).
+ */
+#define TKR_RATE_LIMIT_BACKOFF 60
+
+static char *not_before_path(const TkrAccount *a)
+{
+	g_autofree char *dir = tkr_runtime_dir(NULL);
+
+	return dir ? g_strdup_printf("%s/%s.notbefore", dir, a->name) : NULL;
+}
+
+static gint64 not_before(const TkrAccount *a)
+{
+	g_autofree char *path = not_before_path(a);
+	g_autofree char *text = NULL;
+	guint64 t;
+
+	if (!path || !g_file_get_contents(path, &text, NULL, NULL) ||
+	    !g_ascii_string_to_unsigned(g_strstrip(text), 10, 0, G_MAXINT64,
+					&t, NULL))
+		return 0;
+	return (gint64)t;
+}
+
+static void set_not_before(const TkrAccount *a, gint64 t)
+{
+	g_autofree char *path = not_before_path(a);
+	g_autofree char *text = NULL;
+
+	if (!path)
+		return;
+	if (!t) {
+		unlink(path);
+		return;
+	}
+	text = g_strdup_printf("%" G_GINT64_FORMAT "\n", t);
+	g_file_set_contents(path, text, -1, NULL);
+}
+
+/*
+ * A refresh that may work later failed (or was not tried): a token that is
+ * still valid is still an answer, unless the caller wants to know.
+ * Takes failure.
+ */
+static gboolean serve_current(const TkrAccount *a, const TkrRecord *rec,
+			      TkrRefreshFlags flags, GError *failure,
+			      GError **error)
+{
+	if (!(flags & TKR_REFRESH_STRICT) &&
+	    rec->tokens.access_token && !rec->access_bad &&
+	    (!rec->tokens.expires_at || rec->tokens.expires_at > now_s())) {
+		tkr_trace(NULL, "using the current token of '%s' meanwhile: %s",
+			  a->name, failure->message);
+		g_error_free(failure);
+		return TRUE;
+	}
+	g_propagate_prefixed_error(error, failure, "account '%s': ", a->name);
+	return FALSE;
+}
+
 /* Steps 4 and 5, with the lock held and rec freshly re-read. */
 static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 			       TkrRecord *rec, TkrRefreshFlags flags,
@@ -141,6 +205,13 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 	GError *failure = NULL;
 	gboolean ok;
 
+	if (now_s() < not_before(a)) {
+		g_set_error(&failure, TKR_ERROR, TKR_ERROR_RATE_LIMITED,
+			    "rate limited by the provider; not asking again "
+			    "before %" G_GINT64_FORMAT " s from now",
+			    not_before(a) - now_s());
+		return serve_current(a, rec, flags, failure, error);
+	}
 	if (!provider_open(&p, a, error)) {
 		provider_close(&p);
 		return FALSE;
@@ -167,10 +238,14 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 	tkr_signals_release();
 	tkr_token_set_release(&fresh);
 	provider_close(&p);
-	if (ok)
+	if (ok) {
 		*refreshed = TRUE;
+		set_not_before(a, 0);
+	}
 	if (ok || !failure)
 		return ok;
+	if (g_error_matches(failure, TKR_ERROR, TKR_ERROR_RATE_LIMITED))
+		set_not_before(a, now_s() + TKR_RATE_LIMIT_BACKOFF);
 
 	tkr_trace(NULL, "refresh of '%s' failed: %s", a->name,
 		  failure->message);
@@ -199,17 +274,7 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 		return FALSE;
 	}
 	note_failure(kr, a, rec, failure);
-	/* It may pass: a token that is still valid is still an answer. */
-	if (!(flags & TKR_REFRESH_STRICT) &&
-	    rec->tokens.access_token && !rec->access_bad &&
-	    (!rec->tokens.expires_at || rec->tokens.expires_at > now_s())) {
-		tkr_trace(NULL, "using the current token of '%s' meanwhile",
-			  a->name);
-		g_error_free(failure);
-		return TRUE;
-	}
-	g_propagate_prefixed_error(error, failure, "account '%s': ", a->name);
-	return FALSE;
+	return serve_current(a, rec, flags, failure, error);
 }
 
 gboolean tkr_refresh_ensure(const TkrAccount *a, gint64 min_valid,

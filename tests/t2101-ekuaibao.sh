@@ -142,6 +142,25 @@ test_expect_success 'a transient failure keeps the record and serves the valid t
 	grep "^last error: .*HTTP 503" status
 '
 
+test_expect_success 'a rate limit: served meanwhile, and nobody asks again for a while' '
+	tokenring token ekb >before &&
+	ekb_config fail_next "[429]" &&
+	ekb_post reset_counters </dev/null &&
+	tokenring token ekb --min-valid 31536000 >during &&
+	test_cmp before during &&
+	test "$(ekb_counter requests)" = 1 &&
+	tokenring token ekb --min-valid 31536000 >during &&
+	test_cmp before during &&
+	{ tokenring refresh --force ekb 2>err; test $? = 5; } &&
+	grep "rate limited" err &&
+	test "$(ekb_counter requests)" = 1 &&
+	test -f "$XDG_RUNTIME_DIR/tokenring/ekb.notbefore" &&
+	rm "$XDG_RUNTIME_DIR/tokenring/ekb.notbefore" &&
+	tokenring refresh --force ekb &&
+	test "$(ekb_counter requests)" = 2 &&
+	! test -f "$XDG_RUNTIME_DIR/tokenring/ekb.notbefore"
+'
+
 test_expect_success 'without app credentials, an expired token means login (exit 3)' '
 	ekb_post verify_code <<-\EOF &&
 	{"code": "VC1code"}
