@@ -90,40 +90,85 @@ static gboolean account_get(TkrAccount *a, TkrCredential *answer,
 	return TRUE;
 }
 
+/*
+ * An oauth2 account that is not logged in serves as the recipe (token
+ * url, client) for refreshing plain credentials of its host that carry an
+ * oauth_refresh_token (DESIGN.md section 6; PROTOCOLS.md section 4 #40).
+ */
+static gboolean refresher_only(const TkrAccount *a)
+{
+	g_auto(TkrRecord) rec = TKR_RECORD_INIT;
+	g_autoptr(GError) error = NULL;
+
+	if (a->broken || g_strcmp0(a->provider, "oauth2"))
+		return FALSE;
+	return !tkr_refresh_peek(a, &rec, &error) &&
+	       g_error_matches(error, TKR_ERROR, TKR_ERROR_NOT_FOUND);
+}
+
+static gboolean expired(const TkrCredential *c)
+{
+	return c->password_expiry_utc > 0 &&
+	       c->password_expiry_utc <= g_get_real_time() / G_USEC_PER_SEC;
+}
+
 gboolean tkr_git_get(const TkrCredential *req, TkrCredential *answer,
 		     GError **error)
 {
 	g_autoptr(TkrKeyring) kr = NULL;
 	g_autoptr(TkrConfig) config = NULL;
+	GError *local = NULL;
 	TkrAccount *a;
 
 	if (!tkr_git_request_ok(req))
 		return refuse(error);
 	a = account_for(req, &config);
-	if (a)
+	if (a && !refresher_only(a))
 		return account_get(a, answer, error);
 	kr = tkr_keyring_open(error);
-	if (!kr || !tkr_keyring_git_lookup(kr, req, answer, error))
+	if (!kr)
 		return FALSE;
-	if (answer->password_expiry_utc > 0 &&
-	    answer->password_expiry_utc <= g_get_real_time() / G_USEC_PER_SEC) {
+	if (!tkr_keyring_git_lookup(kr, req, answer, &local)) {
 		/*
-		 * git 2.39 would use a dead password, get a 401 and erase the
-		 * item; git >= 2.41 passes the refresh token on to the next
-		 * helper (git-credential-oauth, say), which can renew it.  So
-		 * answer with the refresh token but no password, or not at
-		 * all when there is nothing to renew it with.
+		 * Nothing stored, but an earlier helper handed git a refresh
+		 * token (git >= 2.41) and an oauth2 account covers the host:
+		 * refresh it, and keep the result.
 		 */
-		tkr_trace(NULL, "stored credential expired at %" G_GINT64_FORMAT,
-			  answer->password_expiry_utc);
-		g_clear_pointer(&answer->password, tkr_secret_free);
-		if (!answer->oauth_refresh_token) {
-			tkr_credential_release(answer);
-			g_set_error_literal(error, TKR_ERROR,
-					    TKR_ERROR_NOT_FOUND,
-					    "stored credential expired");
+		if (!a || !req->oauth_refresh_token ||
+		    !g_error_matches(local, TKR_ERROR, TKR_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, local);
 			return FALSE;
 		}
+		g_clear_error(&local);
+		tkr_credential_release(answer);
+		answer->username = g_strdup(req->username ? req->username :
+					    a->username);
+		answer->oauth_refresh_token =
+			tkr_secret_dup(req->oauth_refresh_token);
+		g_clear_pointer(&kr, tkr_keyring_close);
+		return tkr_refresh_plain(a, req, answer, error);
+	}
+	if (!expired(answer))
+		return TRUE;
+	tkr_trace(NULL, "stored credential expired at %" G_GINT64_FORMAT,
+		  answer->password_expiry_utc);
+	if (a && answer->oauth_refresh_token) {
+		g_clear_pointer(&kr, tkr_keyring_close);
+		return tkr_refresh_plain(a, req, answer, error);
+	}
+	/*
+	 * git 2.39 would use a dead password, get a 401 and erase the item;
+	 * git >= 2.41 passes the refresh token on to the next helper
+	 * (git-credential-oauth, say), which can renew it.  So answer with
+	 * the refresh token but no password, or not at all when there is
+	 * nothing to renew it with.
+	 */
+	g_clear_pointer(&answer->password, tkr_secret_free);
+	if (!answer->oauth_refresh_token) {
+		tkr_credential_release(answer);
+		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_NOT_FOUND,
+				    "stored credential expired");
+		return FALSE;
 	}
 	return TRUE;
 }
@@ -141,9 +186,14 @@ gboolean tkr_git_store(const TkrCredential *req, GError **error)
 	 * without refresh token or expiry, and storing that would lose the
 	 * refresh token.
 	 */
-	if (account_for(req, &config)) {
-		tkr_trace(NULL, "store: account credentials are not stored");
-		return TRUE;
+	{
+		TkrAccount *a = account_for(req, &config);
+
+		if (a && !refresher_only(a)) {
+			tkr_trace(NULL, "store: account credentials are not "
+				  "stored");
+			return TRUE;
+		}
 	}
 	/*
 	 * ephemeral credentials must not persist; authtype/credential-only
@@ -173,9 +223,9 @@ gboolean tkr_git_erase(const TkrCredential *req, GError **error)
 	 * refresh token stays.  "tokenring logout" removes the record.
 	 */
 	a = account_for(req, &config);
-	if (a && !a->broken)
+	if (a && !a->broken && !refresher_only(a))
 		return tkr_refresh_reject(a, req->password, NULL, error);
-	if (a)
+	if (a && a->broken)
 		return TRUE;
 	kr = tkr_keyring_open(error);
 	if (!kr || !tkr_keyring_git_erase(kr, req, &erased, error))

@@ -362,6 +362,85 @@ gboolean tkr_refresh_login(const TkrAccount *a, GHashTable *answers,
 	return ok;
 }
 
+gboolean tkr_refresh_plain(const TkrAccount *a, const TkrCredential *query,
+			   TkrCredential *cred, GError **error)
+{
+	g_autoptr(TkrKeyring) kr = tkr_keyring_open(error);
+	g_auto(TkrCredential) again = TKR_CREDENTIAL_INIT;
+	g_auto(TkrCredential) fresh = TKR_CREDENTIAL_INIT;
+	TkrTokenSet cur = { 0 }, out = { 0 };
+	GError *failure = NULL;
+	gboolean ok;
+	Provider p;
+	int fd;
+
+	if (!kr)
+		return FALSE;
+	fd = tkr_lock_account(a->name, 0, error);
+	if (fd < 0)
+		return FALSE;
+	/* Re-read under the lock: a sibling may have refreshed it already. */
+	if (tkr_keyring_git_lookup(kr, query, &again, NULL) &&
+	    (!cred->username || !g_strcmp0(again.username, cred->username))) {
+		if (again.password && (!again.password_expiry_utc ||
+				       again.password_expiry_utc > now_s())) {
+			tkr_unlock(fd);
+			tkr_credential_release(cred);
+			*cred = again;
+			memset(&again, 0, sizeof(again));
+			return TRUE;
+		}
+		if (again.oauth_refresh_token)
+			tkr_secret_set(&cred->oauth_refresh_token,
+				       again.oauth_refresh_token);
+	}
+	if (!provider_open(&p, a, error)) {
+		provider_close(&p);
+		tkr_unlock(fd);
+		return FALSE;
+	}
+	cur.access_token = cred->password;
+	cur.refresh_token = cred->oauth_refresh_token;
+	cur.expires_at = cred->password_expiry_utc;
+	tkr_signals_defer();
+	ok = p.module->vt->refresh(p.state, &p.host.host, &cur, &out,
+				   &failure) &&
+	     check_tokens(&out, &failure);
+	if (ok) {
+		/* The rotated token is stored before anything is printed. */
+		fresh.protocol = g_strdup(query->protocol);
+		fresh.host = g_strdup(query->host);
+		fresh.path = g_strdup(query->path);
+		fresh.username = g_strdup(cred->username ? cred->username :
+					  a->username);
+		fresh.password = g_steal_pointer(&out.access_token);
+		fresh.password_expiry_utc = out.expires_at;
+		fresh.oauth_refresh_token = out.refresh_token ?
+			g_steal_pointer(&out.refresh_token) :
+			tkr_secret_dup(cred->oauth_refresh_token);
+		ok = tkr_keyring_git_store(kr, &fresh, &failure);
+		if (!ok)
+			g_prefix_error(&failure, "the refreshed credential "
+				       "could not be saved: ");
+	}
+	tkr_signals_release();
+	tkr_token_set_release(&out);
+	provider_close(&p);
+	tkr_unlock(fd);
+	if (!ok) {
+		g_propagate_prefixed_error(error, failure,
+					   "refreshing with account '%s': ",
+					   a->name);
+		return FALSE;
+	}
+	tkr_credential_release(cred);
+	cred->username = g_steal_pointer(&fresh.username);
+	cred->password = g_steal_pointer(&fresh.password);
+	cred->password_expiry_utc = fresh.password_expiry_utc;
+	cred->oauth_refresh_token = g_steal_pointer(&fresh.oauth_refresh_token);
+	return TRUE;
+}
+
 gboolean tkr_refresh_reject(const TkrAccount *a, const char *token,
 			    gboolean *marked, GError **error)
 {

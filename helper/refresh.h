@@ -22,6 +22,7 @@
 #define TKR_REFRESH_H
 
 #include "account-config.h"
+#include "credential.h"
 #include "record.h"
 
 typedef enum {
@@ -57,6 +58,17 @@ gboolean tkr_refresh_login(const TkrAccount *a, GHashTable *answers,
  */
 gboolean tkr_refresh_reject(const TkrAccount *a, const char *token,
 			    gboolean *marked, GError **error);
+
+/*
+ * Refresh a plain git credential with account a's provider (an oauth2
+ * account used as the recipe): cred holds the stored (or forwarded)
+ * username, expired password, expiry and oauth_refresh_token; query is
+ * the request (protocol, host, path).  Under a's lock the plain item is
+ * re-read (another process may have refreshed it), refreshed, and the
+ * rotated credential stored as a plain item before cred is updated.
+ */
+gboolean tkr_refresh_plain(const TkrAccount *a, const TkrCredential *query,
+			   TkrCredential *cred, GError **error);
 
 /* Remove a's record from the keyring.  *deleted is nullable. */
 gboolean tkr_refresh_logout(const TkrAccount *a, gboolean *deleted,
