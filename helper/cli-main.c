@@ -38,28 +38,6 @@ static gint64 now_s(void)
 	return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-static gboolean write_all(int fd, const char *buf, size_t len, GError **error)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, G_IO_ERROR,
-				    g_io_error_from_errno(saved),
-				    "cannot write to standard output: %s",
-				    g_strerror(saved));
-			return FALSE;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return TRUE;
-}
-
 static gboolean usage_error(GError **error, const char *fmt, ...)
 	G_GNUC_PRINTF(2, 3);
 
@@ -266,7 +244,7 @@ static int cmd_token(int argc, char **argv, GError **error)
 				0, &rec, NULL, error))
 		return -1;
 	out = format_token(a, &rec, format ? format : "plain", error);
-	if (!out || !write_all(STDOUT_FILENO, out, strlen(out), error))
+	if (!out || !tkr_main_write_all(STDOUT_FILENO, out, strlen(out), error))
 		return -1;
 	return 0;
 }

@@ -25,28 +25,6 @@ static int fail(const char *message)
 	return 1;
 }
 
-static gboolean write_out(const char *text, GError **error)
-{
-	size_t len = strlen(text);
-
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, G_IO_ERROR,
-				    g_io_error_from_errno(errno),
-				    "cannot write the answer: %s",
-				    g_strerror(errno));
-			return FALSE;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	return TRUE;
-}
-
 /* The whole of stdin, for store: at most TKR_DOCKER_STORE_MAX bytes. */
 static TkrSecret *read_all(size_t *len, GError **error)
 {
@@ -100,7 +78,7 @@ static int do_get(GError **error)
 	g_autoptr(TkrSecret) out = NULL;
 
 	if (!key || !(out = tkr_docker_get(key, error)) ||
-	    !write_out(out, error))
+	    !tkr_main_write_all(STDOUT_FILENO, out, strlen(out), error))
 		return -1;
 	return 0;
 }
@@ -116,7 +94,8 @@ static int do_list(GError **error)
 {
 	g_autofree char *out = tkr_docker_list(error);
 
-	return out && write_out(out, error) ? 0 : -1;
+	return out && tkr_main_write_all(STDOUT_FILENO, out, strlen(out),
+					 error) ? 0 : -1;
 }
 
 int main(int argc, char **argv)

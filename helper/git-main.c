@@ -19,28 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static gboolean write_all(int fd, const char *buf, size_t len, GError **error)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			g_set_error(error, G_IO_ERROR,
-				    g_io_error_from_errno(saved),
-				    "cannot write the answer: %s",
-				    g_strerror(saved));
-			return FALSE;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return TRUE;
-}
-
 static gboolean do_get(const TkrCredential *req, GError **error)
 {
 	g_auto(TkrCredential) answer = TKR_CREDENTIAL_INIT;
@@ -49,7 +27,8 @@ static gboolean do_get(const TkrCredential *req, GError **error)
 	if (!tkr_git_get(req, &answer, error))
 		return FALSE;
 	text = tkr_credential_format_git(&answer, error);
-	return text && write_all(STDOUT_FILENO, text, strlen(text), error);
+	return text && tkr_main_write_all(STDOUT_FILENO, text, strlen(text),
+				      error);
 }
 
 int main(int argc, char **argv)

@@ -4,7 +4,10 @@
 #include "error.h"
 #include "signals.h"
 
+#include <errno.h>
+#include <gio/gio.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -45,6 +48,29 @@ int tkr_main_exit_code(const GError *error)
 	default:
 		return TKR_EXIT_ERROR;
 	}
+}
+
+gboolean tkr_main_write_all(int fd, const char *buf, size_t len,
+			    GError **error)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			g_set_error(error, G_IO_ERROR,
+				    g_io_error_from_errno(saved),
+				    "cannot write the answer: %s",
+				    g_strerror(saved));
+			return FALSE;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return TRUE;
 }
 
 void tkr_main_report(const GError *error)

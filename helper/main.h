@@ -26,6 +26,13 @@ void tkr_main_init(void);
 
 int tkr_main_exit_code(const GError *error);
 
+/*
+ * Write all of buf to fd (retrying short writes and EINTR); a reader that
+ * went away is a GIO error, not a SIGPIPE.
+ */
+gboolean tkr_main_write_all(int fd, const char *buf, size_t len,
+			    GError **error);
+
 /* Print "tokenring: <message>" on stderr, sanitised, one line. */
 void tkr_main_report(const GError *error);
 

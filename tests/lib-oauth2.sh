@@ -6,6 +6,7 @@
 #   oa_post PATH <JSON        POST stdin to /_control/PATH
 #   oa_counter NAME           one of /_control/counters
 #   oa_config NAME VALUE      set one switch (VALUE is JSON)
+#   oa_config_str NAME STRING set one switch to a JSON string
 #   oa_fail_next <JSON-LIST   set fail_next from stdin (bodies may hold
 #                             canaries, which stay out of argv)
 #   oa_account NAME [KEY=VALUE...]   writes the account's config group: url
@@ -55,6 +56,10 @@ oa_counter () {
 
 oa_config () {
 	printf '{"%s": %s}\n' "$1" "$2" | oa_post config >/dev/null
+}
+
+oa_config_str () {
+	oa_config "$1" "\"$2\""
 }
 
 oa_fail_next () {

@@ -61,7 +61,7 @@ test_expect_success 'setup: clients, grants and accounts' '
 '
 
 test_expect_success 'login with a refresh token and a client secret: one refresh' '
-	oa_config require_client_auth "\"basic\"" &&
+	oa_config_str require_client_auth basic &&
 	tokenring login forge <creds.forge >out 2>err &&
 	grep "^logged in .forge.: token valid until" out &&
 	test "$(oa_counter token_requests)" = 1 &&
@@ -135,8 +135,8 @@ test_expect_success 'rotation: each new refresh token is stored and used once' '
 
 test_expect_success 'return_refresh_token=never: the old refresh token is kept and works' '
 	oa_grant_field active_rt g1 >rt.before &&
-	oa_config return_refresh_token "\"never\"" &&
-	test_when_finished "oa_config return_refresh_token \"\\\"always\\\"\"" &&
+	oa_config_str return_refresh_token never &&
+	test_when_finished "oa_config_str return_refresh_token always" &&
 	oa_post reset_counters </dev/null &&
 	tokenring refresh --force forge &&
 	tokenring refresh --force forge &&
@@ -160,17 +160,17 @@ test_expect_success 'after never, rotation resumes from the kept token' '
 	tokenring refresh --force forge &&
 	oa_grant_field active_rt g1 >rt.after &&
 	! test_cmp rt.before rt.after &&
-	oa_config return_refresh_token "\"same\"" &&
+	oa_config_str return_refresh_token same &&
 	tokenring refresh --force forge &&
-	oa_config return_refresh_token "\"always\"" &&
+	oa_config_str return_refresh_token always &&
 	tokenring refresh --force forge &&
 	test "$(oa_counter reuse_detected)" = 0 &&
 	test "$(oa_grant_field revoked g1)" = false
 '
 
 test_expect_success 'client_auth=body: id and secret in the form, no header' '
-	oa_config require_client_auth "\"body\"" &&
-	test_when_finished "oa_config require_client_auth \"\\\"none\\\"\"" &&
+	oa_config_str require_client_auth body &&
+	test_when_finished "oa_config_str require_client_auth none" &&
 	oa_post grant >grant.body <<-\EOF &&
 	{"client_id": "body-app", "refresh_token": "RTCANARY-body-1"}
 	EOF
@@ -480,14 +480,14 @@ print(json.dumps([json.load(sys.stdin)[\"item\"]]))" | oa_fail_next &&
 '
 
 test_expect_success 'lenient where RFC 6749 allows: bearer, "3600", no expires_in, extra fields' '
-	oa_config token_type_case "\"lower\"" &&
+	oa_config_str token_type_case lower &&
 	tokenring refresh --force forge &&
 	tokenring token forge --format header >header &&
 	grep "^Authorization: Bearer " header &&
-	oa_config token_type_case "\"upper\"" &&
+	oa_config_str token_type_case upper &&
 	oa_config expires_in_as_string true &&
 	tokenring refresh --force forge &&
-	oa_config token_type_case "\"canonical\"" &&
+	oa_config_str token_type_case canonical &&
 	oa_config expires_in_as_string false &&
 	oa_config access_ttl 7200 &&
 	tokenring refresh --force forge &&
@@ -672,7 +672,7 @@ test_expect_success 'no token or secret in status, traces, config or emulator lo
 	TOKENRING_TRACE_PROVIDER=1 TOKENRING_TRACE_KEYRING=1 \
 		tokenring token forge --min-valid 31536000 >/dev/null 2>trace.err &&
 	test -s trace.log &&
-	grep "oauth2: refresh (client_auth basic)" trace.log &&
+	cat trace.log trace.err | grep "oauth2: refresh (client_auth basic)" &&
 	tokenring status >status.txt &&
 	tokenring status --json >status.json &&
 	at=$(live_at g1) &&
