@@ -263,7 +263,8 @@ static GHashTable *read_answers(GError **error)
 	GHashTable *answers;
 	size_t len = 0;
 
-	input = tkr_git_input_read(STDIN_FILENO, &len, error);
+	input = tkr_input_read(STDIN_FILENO, TKR_GIT_INPUT_MAX, TRUE, &len,
+			       error);
 	if (!input)
 		return NULL;
 	answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,

@@ -40,9 +40,10 @@ static gboolean blank_line_in(const char *buf, size_t from, size_t to)
 	return FALSE;
 }
 
-TkrSecret *tkr_git_input_read(int fd, size_t *len, GError **error)
+TkrSecret *tkr_input_read(int fd, size_t max, gboolean to_blank_line,
+			  size_t *len, GError **error)
 {
-	g_autoptr(TkrSecret) buf = tkr_secret_new(TKR_GIT_INPUT_MAX);
+	g_autoptr(TkrSecret) buf = tkr_secret_new(max);
 	size_t have = 0;
 	gboolean complete = FALSE;
 	ssize_t n;
@@ -52,8 +53,8 @@ TkrSecret *tkr_git_input_read(int fd, size_t *len, GError **error)
 	 * the pipe open after the request (typing into a terminal), so
 	 * waiting for EOF would hang.
 	 */
-	while (have < TKR_GIT_INPUT_MAX) {
-		n = read(fd, buf + have, MIN(4096, TKR_GIT_INPUT_MAX - have));
+	while (have < max) {
+		n = read(fd, buf + have, MIN(4096, max - have));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -66,14 +67,15 @@ TkrSecret *tkr_git_input_read(int fd, size_t *len, GError **error)
 			return NULL;
 		}
 		have += (size_t)n;
-		if (!n || blank_line_in(buf, have - (size_t)n, have)) {
+		if (!n || (to_blank_line &&
+			   blank_line_in(buf, have - (size_t)n, have))) {
 			complete = TRUE;
 			break;
 		}
 	}
 	if (!complete) {
 		g_set_error(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
-			    "request larger than %d bytes", TKR_GIT_INPUT_MAX);
+			    "request larger than %zu bytes", max);
 		return NULL;
 	}
 	*len = have;

@@ -39,13 +39,15 @@ void tkr_credential_release(TkrCredential *c);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TkrCredential, tkr_credential_release)
 
 /*
- * Read one request from fd: up to a blank line or EOF, at most
- * TKR_GIT_INPUT_MAX bytes.  Returns: (transfer full) the bytes read, NUL
- * terminated, with their count in *len; the buffer is a secret because it
- * holds passwords.  Sets TKR_ERROR_PROTOCOL when the input is too large,
- * or a GIO error when reading fails.  Blocks on fd.
+ * Read a request from fd: up to EOF (or, with to_blank_line, a blank
+ * line: a caller may keep the pipe open after the request), at most max
+ * bytes.  Returns: (transfer full) the bytes read, NUL terminated, with
+ * their count in *len; the buffer is a secret because it holds passwords.
+ * Sets TKR_ERROR_PROTOCOL when the input is too large, or a GIO error when
+ * reading fails.  Blocks on fd.
  */
-TkrSecret *tkr_git_input_read(int fd, size_t *len, GError **error);
+TkrSecret *tkr_input_read(int fd, size_t max, gboolean to_blank_line,
+			  size_t *len, GError **error);
 
 typedef void (*TkrKvFunc)(const char *key, const char *value, gpointer data);
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "main.h"
+#include "credential.h"
 #include "docker-proto.h"
 #include "error.h"
 #include "trace.h"
@@ -25,36 +26,6 @@ static int fail(const char *message)
 	return 1;
 }
 
-/* The whole of stdin, for store: at most TKR_DOCKER_STORE_MAX bytes. */
-static TkrSecret *read_all(size_t *len, GError **error)
-{
-	g_autoptr(TkrSecret) buf = tkr_secret_new(TKR_DOCKER_STORE_MAX);
-	size_t have = 0;
-	ssize_t n;
-
-	while ((n = read(STDIN_FILENO, buf + have,
-			 TKR_DOCKER_STORE_MAX - have)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, G_IO_ERROR,
-				    g_io_error_from_errno(errno),
-				    "cannot read the request: %s",
-				    g_strerror(errno));
-			return NULL;
-		}
-		have += (size_t)n;
-		if (have >= TKR_DOCKER_STORE_MAX) {
-			g_set_error_literal(error, TKR_ERROR,
-					    TKR_ERROR_PROTOCOL,
-					    "credentials too large");
-			return NULL;
-		}
-	}
-	*len = have;
-	return g_steal_pointer(&buf);
-}
-
 static int do_store(GError **error)
 {
 	g_autoptr(TkrSecret) input = NULL;
@@ -63,7 +34,8 @@ static int do_store(GError **error)
 	g_autofree char *username = NULL;
 	size_t len = 0;
 
-	input = read_all(&len, error);
+	input = tkr_input_read(STDIN_FILENO, TKR_DOCKER_STORE_MAX, FALSE, &len,
+			       error);
 	if (!input ||
 	    !tkr_docker_parse_store(input, len, &server, &username, &secret,
 				    error) ||

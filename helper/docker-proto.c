@@ -2,6 +2,7 @@
 
 #include "docker-proto.h"
 #include "account-config.h"
+#include "credential.h"
 #include "error.h"
 #include "json.h"
 #include "refresh.h"
@@ -66,32 +67,13 @@ char *tkr_docker_canonical(const char *key)
 
 char *tkr_docker_read_key(int fd, GError **error)
 {
-	g_autoptr(TkrSecret) buf = tkr_secret_new(TKR_DOCKER_INPUT_MAX);
+	g_autoptr(TkrSecret) buf = NULL;
 	size_t have = 0;
 	char *start, *end;
 
-	for (;;) {
-		ssize_t n = read(fd, buf + have, TKR_DOCKER_INPUT_MAX - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, G_IO_ERROR,
-				    g_io_error_from_errno(errno),
-				    "cannot read the request: %s",
-				    g_strerror(errno));
-			return NULL;
-		}
-		if (!n)
-			break;
-		have += (size_t)n;
-		if (have >= TKR_DOCKER_INPUT_MAX) {
-			g_set_error_literal(error, TKR_ERROR,
-					    TKR_ERROR_PROTOCOL,
-					    "server URL too long");
-			return NULL;
-		}
-	}
+	buf = tkr_input_read(fd, TKR_DOCKER_INPUT_MAX, FALSE, &have, error);
+	if (!buf)
+		return NULL;
 	if (memchr(buf, '\0', have)) {
 		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
 				    "server URL contains a NUL byte");

@@ -47,7 +47,8 @@ int main(int argc, char **argv)
 	if (strcmp(op, "get") && strcmp(op, "store") && strcmp(op, "erase"))
 		return TKR_EXIT_OK;
 
-	input = tkr_git_input_read(STDIN_FILENO, &len, &error);
+	input = tkr_input_read(STDIN_FILENO, TKR_GIT_INPUT_MAX, TRUE, &len,
+			       &error);
 	if (!input || !tkr_credential_parse_git(&req, input, len, &error)) {
 		/* A malformed request gets no answer at all, like a miss. */
 		tkr_trace(NULL, "%s: request refused: %s", op, error->message);

@@ -192,10 +192,17 @@ test_expect_success 'rate limited (40140117): nothing changes, the valid token i
 	test_cmp rt.before rt.after &&
 	tokenring status pan >status &&
 	grep "^last error: *refreshing too often (115 rate limit); try again in a minute$" status &&
+	p115_record pan >record.after &&
+	test_cmp record.before record.after
+'
+
+test_expect_success 'after a rate limit the engine waits: no request, exit 5 if asked' '
 	{ tokenring refresh --force pan >out 2>err; test $? = 5; } &&
 	test_must_be_empty out &&
-	grep "refreshing too often" err &&
-	test "$(p115_counter refresh)" = 2 &&
+	grep "rate limited" err &&
+	tokenring token pan --min-valid 31536000 >served &&
+	test_cmp token.before served &&
+	test "$(p115_counter refresh)" = 1 &&
 	p115_record pan >record.after &&
 	test_cmp record.before record.after
 '
@@ -223,18 +230,23 @@ test_expect_success 'rate limited with no valid token left: exit 5, nothing chan
 '
 
 test_expect_success 'revoked in device management (40140116): exit 3, nothing erased' '
-	p115_record pan >before &&
-	p115_post revoke >/dev/null <<-\EOF &&
-	{"user": "pan"}
+	p115_post grant >/dev/null <<-\EOF &&
+	{"user": "rev", "refresh_token": "RTCANARY-rev-0", "access_token": "ATCANARY-rev-0"}
 	EOF
-	{ tokenring token pan --min-valid 31536000 >out 2>err; test $? = 3; } &&
+	p115_account rev &&
+	printf "refresh_token=RTCANARY-rev-0\n" | tokenring login rev &&
+	p115_record rev >before &&
+	p115_post revoke >/dev/null <<-\EOF &&
+	{"user": "rev"}
+	EOF
+	{ tokenring token rev --min-valid 31536000 >out 2>err; test $? = 3; } &&
 	test_must_be_empty out &&
 	grep "revoked (115 device management) or evicted" err &&
 	grep "40140116" err &&
-	grep "run .tokenring login pan." err &&
-	p115_record pan >after &&
+	grep "run .tokenring login rev." err &&
+	p115_record rev >after &&
 	test_cmp before after &&
-	tokenring status pan >status &&
+	tokenring status rev >status &&
 	grep "^state: *ok" status &&
 	grep "^last error: .*40140116" status
 '
@@ -298,9 +310,6 @@ test_expect_success 'HTTP statuses and other codes: the right exit status' '
 	p115_config fail_next "[503]" &&
 	{ tokenring refresh --force given >out 2>err; test $? = 5; } &&
 	grep "HTTP 503" err &&
-	p115_config fail_next "[429]" &&
-	{ tokenring refresh --force given >out 2>err; test $? = 5; } &&
-	grep "HTTP 429" err &&
 	p115_config fail_next "[{\"status\": 401, \"code\": 40140116}]" &&
 	{ tokenring refresh --force given >out 2>err; test $? = 1; } &&
 	grep "HTTP 401: no auth" err &&
@@ -352,9 +361,9 @@ test_expect_success 'state_bool: true succeeds, false fails with its code' '
 	stored given refresh_token >actual &&
 	test_cmp expect actual &&
 	p115_record given >before &&
-	p115_config fail_next "[40140117]" &&
+	p115_config fail_next "[40140121]" &&
 	{ tokenring refresh --force given >out 2>err; test $? = 5; } &&
-	grep "refreshing too often" err &&
+	grep "115 code 40140121: access_token refresh failed" err &&
 	p115_record given >after &&
 	test_cmp before after
 '
@@ -422,6 +431,21 @@ test_expect_success 'malformed answers are rejected and change nothing' '
 	grep "115 says: oops" err.15 &&
 	grep "malformed .code." err.17 &&
 	grep "not a JSON object" err.19
+'
+
+test_expect_success 'HTTP 429 is a rate limit too' '
+	p115_post grant >/dev/null <<-\EOF &&
+	{"user": "lim", "refresh_token": "RTCANARY-lim-0", "access_token": "ATCANARY-lim-0"}
+	EOF
+	p115_account lim &&
+	printf "refresh_token=RTCANARY-lim-0\naccess_token=ATCANARY-lim-0\n" |
+	tokenring login lim &&
+	p115_record lim >before &&
+	p115_config fail_next "[429]" &&
+	{ tokenring refresh --force lim >out 2>err; test $? = 5; } &&
+	grep "HTTP 429" err &&
+	p115_record lim >after &&
+	test_cmp before after
 '
 
 test_expect_success 'a lost answer after the rotation: exit 5, then 40140120 and exit 3' '

@@ -342,21 +342,25 @@ test_expect_success 'a skewed clock: 403201, or 403202 signed again once' '
 	test "$(lb_counter refresh)" = 3
 '
 
-test_expect_success '429001: the valid token is served, refresh exits 5' '
-	tokenring token lb >before &&
+test_expect_success '429001: the valid token is served, later callers wait' '
+	lb_account lbrl &&
+	mint_login lbrl <<-\EOF &&
+	{}
+	EOF
 	lb_config ratelimit_ip 3 &&
 	test_when_finished "lb_config ratelimit_ip 0" &&
 	lb_post reset_counters </dev/null &&
-	tokenring token lb --min-valid 31536000 >during 2>err &&
-	test_cmp before during &&
-	{ tokenring refresh --force lb >out 2>err; test $? = 5; } &&
-	grep "code 429001" err &&
-	test "$(lb_counter ratelimited)" = 2 &&
-	tokenring status lb >status &&
-	grep "^last error: .*429001" status
+	tokenring token lbrl --min-valid 31536000 >during 2>err &&
+	test_cmp token.lbrl during &&
+	test "$(lb_counter ratelimited)" = 1 &&
+	tokenring status lbrl >status &&
+	grep "^last error: .*code 429001" status &&
+	{ tokenring refresh --force lbrl >out 2>err; test $? = 5; } &&
+	grep "rate limited" err &&
+	test "$(lb_counter requests)" = 1
 '
 
-test_expect_success '429001 with the token marked bad by git: exit 5' '
+test_expect_success '429002 with the token marked bad by git: exit 5' '
 	lb_account lb429 &&
 	{
 		printf "[lb429]\nprovider = longbridge\nurl = %s\n" "$LB_URL"
@@ -371,28 +375,36 @@ test_expect_success '429001 with the token marked bad by git: exit 5' '
 	grep "rejected" status &&
 	lb_config ratelimit_api 1 &&
 	test_when_finished "lb_config ratelimit_api 0" &&
+	lb_post reset_counters </dev/null &&
 	{ tokenring token lb429 >out 2>err; test $? = 5; } &&
 	test_must_be_empty out &&
-	grep "code 429002" err &&
-	tokenring token lb429 >out &&
-	active_token >expect &&
-	test_cmp expect out
+	grep "code 429002 (api request is limited)" err &&
+	test "$(lb_counter ratelimited)" = 1 &&
+	lb_json token <minted.lb429 | sed "s/^/{\"token\": \"/; s/$/\"}/" |
+	lb_post valid >valid &&
+	grep "\"valid\":true" valid
 '
 
 test_expect_success 'a plain-text 429 is retried once, then exit 5' '
+	lb_account lbplain &&
+	mint_login lbplain <<-\EOF &&
+	{}
+	EOF
 	lb_config ratelimit_body "\"plain\"" &&
 	test_when_finished "lb_config ratelimit_body \"\\\"json\\\"\" && lb_config ratelimit_ip 0" &&
 	lb_config ratelimit_ip 1 &&
 	lb_post reset_counters </dev/null &&
-	tokenring refresh --force lb >out &&
+	tokenring refresh --force lbplain >out &&
+	grep "^refreshed" out &&
 	test "$(lb_counter refresh)" = 2 &&
 	lb_config ratelimit_ip 2 &&
-	{ tokenring refresh --force lb >out 2>err; test $? = 5; } &&
-	grep "HTTP 429" err &&
+	{ tokenring refresh --force lbplain >out 2>err; test $? = 5; } &&
+	grep "HTTP 429$" err &&
 	test "$(lb_counter refresh)" = 4
 '
 
 test_expect_success '500000 and other 5xx: exit 5, never re-sent' '
+	test_when_finished "lb_config fail_next []" &&
 	lb_post reset_counters </dev/null &&
 	lb_config fail_next "[500, 502]" &&
 	{ tokenring refresh --force lb >out 2>err; test $? = 5; } &&
@@ -403,6 +415,7 @@ test_expect_success '500000 and other 5xx: exit 5, never re-sent' '
 '
 
 test_expect_success 'code != 0 with HTTP 200, and a 200 without an envelope: refused' '
+	test_when_finished "lb_config fail_next []" &&
 	tokenring token lb >before &&
 	lb_config fail_next "[{\"status\": 200, \"code\": 403203}, {\"status\": 200, \"body\": \"{\\\"token\\\": \\\"TOKCANARY-bare\\\"}\"}]" &&
 	{ tokenring refresh --force lb >out 2>err; test $? = 1; } &&

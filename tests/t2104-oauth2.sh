@@ -31,11 +31,11 @@ record_of () {
 	tokenring token "$1" --format env
 }
 
-# The last request the emulator saw, as JSON.
+# The last token-endpoint request the emulator saw, as JSON.
 last_request () {
 	oa_control requests | python3 -c '
 import json, sys
-print(json.dumps(json.load(sys.stdin)[-1]))'
+print(json.dumps([r for r in json.load(sys.stdin) if r["path"] != "/resource"][-1]))'
 }
 
 test_expect_success 'setup: clients, grants and accounts' '
@@ -73,10 +73,10 @@ test_expect_success 'login with a refresh token and a client secret: one refresh
 '
 
 test_expect_success 'the request: form body, Basic header with encoded parts, no query' '
-	oa_control requests >requests &&
+	last_request >req &&
 	python3 - <<-\PY
 	import base64, json, urllib.parse
-	r = json.load(open("requests"))[-1]
+	r = json.load(open("req"))
 	assert r["method"] == "POST" and r["path"] == "/token", r
 	assert r["query"] == "", r["query"]
 	assert r["content_type"] == "application/x-www-form-urlencoded", r
@@ -327,6 +327,7 @@ test_expect_success 'invalid_client and the other configuration errors: exit 1, 
 	oa_post client <<-\EOF &&
 	{"client_id": "forge-app", "client_secret": "s3:cr%t+SECCANARY x"}
 	EOF
+	test_when_finished "oa_config fail_next []" &&
 	for code in unauthorized_client unsupported_grant_type invalid_request invalid_scope; do
 		echo "[{\"status\": 400, \"error\": \"$code\"}]" | oa_fail_next &&
 		{ tokenring refresh --force forge >out 2>err; test $? = 1; } &&
@@ -338,54 +339,75 @@ test_expect_success 'invalid_client and the other configuration errors: exit 1, 
 '
 
 test_expect_success '429 with Retry-After: the valid token is served, else exit 5' '
-	tokenring token forge >before &&
+	oa_post grant >grant.rl <<-\EOF &&
+	{"client_id": "pub-app", "refresh_token": "RTCANARY-rl-1"}
+	EOF
+	oa_account rl client_id=pub-app &&
+	printf "refresh_token=RTCANARY-rl-1\n" | tokenring login rl &&
+	tokenring token rl >before &&
 	oa_config min_refresh_interval 3600 &&
 	test_when_finished "oa_config min_refresh_interval 0" &&
 	oa_post reset_counters </dev/null &&
-	tokenring token forge --min-valid 31536000 >during &&
+	{ tokenring refresh --force rl >out 2>err; test $? = 5; } &&
+	grep "HTTP 429 slow_down: .*; Retry-After: [0-9][0-9]*$" err &&
+	test "$(oa_counter rate_limited)" = 1 &&
+	tokenring token rl --min-valid 31536000 >during &&
 	test_cmp before during &&
-	{ tokenring refresh --force forge >out 2>err; test $? = 5; } &&
-	grep "HTTP 429 slow_down: .*Retry-After: [0-9][0-9]*$" err &&
-	test "$(oa_counter rate_limited)" = 2 &&
-	git_reject forge &&
-	{ tokenring token forge >out 2>err; test $? = 5; } &&
+	git_reject rl &&
+	{ tokenring token rl >out 2>err; test $? = 5; } &&
 	test_must_be_empty out &&
-	grep "HTTP 429" err &&
-	test "$(oa_counter token_requests)" = 3
+	tokenring status rl >status &&
+	grep "^last error: .*HTTP 429 .*Retry-After: [0-9]" status &&
+	test "$(oa_counter refreshes)" = 0
 '
 
-test_expect_success 'after the rate limit the next get refreshes' '
-	tokenring token forge >token &&
-	live_at g1 >expect &&
-	test_cmp expect token
-'
-
-test_expect_success '503 (and 500): the same, never retried' '
-	tokenring token forge >before &&
+test_expect_success '503 with Retry-After: the same' '
+	oa_post grant >grant.rl503 <<-\EOF &&
+	{"client_id": "pub-app", "refresh_token": "RTCANARY-rl503-1"}
+	EOF
+	oa_account rl503 client_id=pub-app &&
+	printf "refresh_token=RTCANARY-rl503-1\n" | tokenring login rl503 &&
+	tokenring token rl503 >before &&
 	oa_post reset_counters </dev/null &&
 	oa_fail_next <<-\EOF &&
-	[{"status": 503, "retry_after": "7"}]
+	[{"status": 503, "retry_after": "7"}, {"status": 503}]
 	EOF
+	test_when_finished "oa_config fail_next []" &&
+	tokenring token rl503 --min-valid 31536000 >during &&
+	test_cmp before during &&
+	test "$(oa_counter token_requests)" = 1 &&
+	tokenring status rl503 >status &&
+	grep "^last error: .*HTTP 503 temporarily_unavailable; Retry-After: 7$" status &&
+	git_reject rl503 &&
+	{ tokenring token rl503 >out 2>err; test $? = 5; } &&
+	test_must_be_empty out &&
+	test "$(oa_counter refreshes)" = 0
+'
+
+test_expect_success '5xx: never retried in the run; exit 5 without a valid token' '
+	tokenring token forge >before &&
+	record_of forge >record.before &&
+	oa_post reset_counters </dev/null &&
+	oa_fail_next <<-\EOF &&
+	[{"status": 500, "body": "{\"access_token\":\"ATCANARY-500\",\"token_type\":\"Bearer\",\"expires_in\":3600}"},
+	 {"status": 502, "content_type": "text/html", "body": "<html>Bad Gateway</html>"}]
+	EOF
+	test_when_finished "oa_config fail_next []" &&
+	{ tokenring refresh --force forge >out 2>err; test $? = 5; } &&
+	grep "HTTP 500$" err &&
 	tokenring token forge --min-valid 31536000 >during &&
 	test_cmp before during &&
-	oa_fail_next <<-\EOF &&
-	[{"status": 503, "retry_after": "7"}]
-	EOF
-	{ tokenring refresh --force forge >out 2>err; test $? = 5; } &&
-	grep "HTTP 503 temporarily_unavailable; Retry-After: 7" err &&
-	oa_fail_next <<-\EOF &&
-	[{"status": 500, "body": "{\"access_token\":\"ATCANARY-500\",\"token_type\":\"Bearer\",\"expires_in\":3600}"}]
-	EOF
-	{ tokenring refresh --force forge >out 2>err; test $? = 5; } &&
-	grep "HTTP 500" err &&
-	test "$(oa_counter token_requests)" = 3 &&
+	test "$(oa_counter token_requests)" = 2 &&
+	record_of forge >record.after &&
+	test_cmp record.before record.after &&
 	git_reject forge &&
 	oa_fail_next <<-\EOF &&
-	[{"status": 503}]
+	[504]
 	EOF
 	{ tokenring token forge >out 2>err; test $? = 5; } &&
 	test_must_be_empty out &&
-	test "$(oa_counter token_requests)" = 4 &&
+	grep "HTTP 504 server_error" err &&
+	test "$(oa_counter token_requests)" = 3 &&
 	tokenring token forge >token &&
 	live_at g1 >expect &&
 	test_cmp expect token
@@ -393,6 +415,8 @@ test_expect_success '503 (and 500): the same, never retried' '
 
 test_expect_success 'token-shaped bodies with 401 or 302 are no success' '
 	record_of forge >before &&
+	oa_post reset_counters </dev/null &&
+	test_when_finished "oa_config fail_next []" &&
 	oa_fail_next <<-\EOF &&
 	[{"status": 401, "body": "{\"access_token\":\"ATCANARY-401\",\"token_type\":\"Bearer\"}"},
 	 {"status": 302, "body": "{\"access_token\":\"ATCANARY-302\",\"token_type\":\"Bearer\"}"}]
@@ -400,6 +424,7 @@ test_expect_success 'token-shaped bodies with 401 or 302 are no success' '
 	{ tokenring refresh --force forge >out 2>err; test $? = 1; } &&
 	grep "HTTP 401" err &&
 	{ tokenring refresh --force forge >out 2>err; test $? = 5; } &&
+	test "$(oa_counter token_requests)" = 2 &&
 	record_of forge >after &&
 	test_cmp before after &&
 	! grep ATCANARY after
@@ -457,6 +482,7 @@ test_expect_success 'malformed success bodies are refused, the record unchanged'
 	PY
 	record_of forge >before &&
 	oa_post reset_counters </dev/null &&
+	test_when_finished "oa_config fail_next []" &&
 	n=0 &&
 	while read -r line; do
 		n=$((n + 1)) &&
@@ -603,6 +629,7 @@ test_expect_success 'error_description: escaped and cut, never raw on stderr' '
 	[{"status": 400, "error": "invalid_request\u001b[2J",
 	  "error_description": "\u001b[31mRED\u001b[0m\r\nhost=evil.example.com\u0007 padding padding padding padding padding padding padding padding padding padding padding padding padding padding DESCCANARY"}]
 	EOF
+	test_when_finished "oa_config fail_next []" &&
 	{ tokenring refresh --force forge >out 2>err; test $? = 1; } &&
 	test_line_count = 1 err &&
 	grep "HTTP 400 invalid_request" err &&

@@ -237,7 +237,7 @@ static void test_input_read(void)
 	g_assert_cmpint(pipe(fds), ==, 0);
 	g_assert_cmpint(write(fds[1], req, sizeof(req) - 1), ==,
 			(ssize_t)sizeof(req) - 1);
-	buf = tkr_git_input_read(fds[0], &len, NULL);
+	buf = tkr_input_read(fds[0], TKR_GIT_INPUT_MAX, TRUE, &len, NULL);
 	g_assert_nonnull(buf);
 	g_assert_true(g_str_has_prefix(buf, "protocol=https\nhost=a.test\n\n"));
 	close(fds[0]);
@@ -257,7 +257,8 @@ static void test_input_too_large(void)
 					  NULL));
 	fd = open(path, O_RDONLY);
 	g_assert_cmpint(fd, >=, 0);
-	g_assert_null(tkr_git_input_read(fd, &len, &error));
+	g_assert_null(tkr_input_read(fd, TKR_GIT_INPUT_MAX, TRUE, &len,
+				       &error));
 	g_assert_error(error, TKR_ERROR, TKR_ERROR_PROTOCOL);
 	close(fd);
 }
