@@ -191,43 +191,67 @@ static TkrSecret *answer(const char *server, const char *username,
 	return out;
 }
 
-/* The account covering key, if any; *config keeps it alive. */
+/* "host[:port]" of uri, brackets kept for IPv6. */
+static char *host_port_of(GUri *uri)
+{
+	const char *host = g_uri_get_host(uri);
+	int port = g_uri_get_port(uri);
+
+	if (strchr(host, ':'))
+		return port > 0 ? g_strdup_printf("[%s]:%d", host, port)
+				: g_strdup_printf("[%s]", host);
+	return port > 0 ? g_strdup_printf("%s:%d", host, port)
+			: g_strdup(host);
+}
+
+/* The account covering url (with a scheme), if any. */
+static TkrAccount *match_url(TkrConfig *config, const char *url)
+{
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	g_autofree char *host_port = NULL;
+	const char *path;
+
+	if (!uri || !g_uri_get_host(uri) || !*g_uri_get_host(uri) ||
+	    g_uri_get_userinfo(uri))
+		return NULL;
+	host_port = host_port_of(uri);
+	path = g_uri_get_path(uri);
+	return tkr_config_match(config, g_uri_get_scheme(uri), host_port,
+				*path && strcmp(path, "/") ? path : NULL);
+}
+
+/*
+ * The account covering key, if any; *config keeps it alive.  An
+ * unreadable configuration is said once on stderr (docker shows it) and
+ * otherwise ignored: plain storage still works.
+ */
 static TkrAccount *account_for(const char *key, TkrConfig **config)
 {
 	g_autofree char *canon = tkr_docker_canonical(key);
-	g_autoptr(GUri) uri = NULL;
-	g_autofree char *host_port = NULL;
-	const char *path;
+	g_autofree char *as_http = NULL;
+	g_autoptr(GError) error = NULL;
 	TkrAccount *a;
 
 	*config = NULL;
-	if (!canon || !(uri = g_uri_parse(canon, G_URI_FLAGS_NONE, NULL)))
+	if (!canon)
 		return NULL;
-	*config = tkr_config_load(NULL);
-	if (!*config)
+	*config = tkr_config_load(&error);
+	if (!*config) {
+		g_autofree char *line = tkr_error_sanitize(error->message, 300);
+
+		g_printerr("tokenring: %s\n", line);
 		return NULL;
-	host_port = g_uri_get_port(uri) > 0 ?
-		    g_strdup_printf("%s:%d", g_uri_get_host(uri),
-				    g_uri_get_port(uri)) :
-		    g_strdup(g_uri_get_host(uri));
-	if (strchr(g_uri_get_host(uri), ':')) {
-		g_free(host_port);
-		host_port = g_uri_get_port(uri) > 0 ?
-			    g_strdup_printf("[%s]:%d", g_uri_get_host(uri),
-					    g_uri_get_port(uri)) :
-			    g_strdup_printf("[%s]", g_uri_get_host(uri));
 	}
-	path = g_uri_get_path(uri);
-	a = tkr_config_match(*config, g_uri_get_scheme(uri), host_port,
-			     *path ? path : NULL);
+	a = match_url(*config, canon);
 	/*
 	 * The CLI sends bare host[:port] keys and speaks http to loopback
-	 * registries; an http account (loopback only, by rule) covers a
-	 * bare key too.
+	 * registries: an http account (loopback only, by rule) covers a
+	 * bare key too, with the key's own port.
 	 */
-	if (!a && !strstr(key, "://"))
-		a = tkr_config_match(*config, "http", host_port,
-				     *path ? path : NULL);
+	if (!a && !strstr(key, "://")) {
+		as_http = g_strconcat("http://", key, NULL);
+		a = match_url(*config, as_http);
+	}
 	return a;
 }
 

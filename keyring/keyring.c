@@ -29,20 +29,42 @@ static gboolean on_deadline(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean keep_ticking(gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+/* What a call that never completed is reported as. */
+static void no_answer(TkrKeyring *kr, GError **error)
+{
+	g_set_error(error, TKR_ERROR, TKR_ERROR_KEYRING_UNAVAILABLE,
+		    "the keyring did not answer within %u s", kr->timeout_s);
+}
+
 /*
  * Run the context until *result is set.  The operation was started with
  * cancel; the deadline cancels it, which makes it complete with
- * G_IO_ERROR_CANCELLED.  Returns the result (transfer full).
+ * G_IO_ERROR_CANCELLED.  Returns the result (transfer none), or NULL if
+ * even a second after the deadline nothing came (an operation libsecret
+ * refused to start, say): callers report that as no answer in time.
  */
 static GAsyncResult *wait_for(TkrKeyring *kr, GCancellable *cancel,
 			      GAsyncResult **result)
 {
+	gint64 give_up = g_get_monotonic_time() +
+			 ((gint64)kr->timeout_s + 1) * G_USEC_PER_SEC;
 	GSource *deadline = g_timeout_source_new_seconds(kr->timeout_s);
+	GSource *tick = g_timeout_source_new(100);
 
 	g_source_set_callback(deadline, on_deadline, cancel, NULL);
 	g_source_attach(deadline, kr->ctx);
-	while (!*result)
+	/* Wakes the loop up now and then, so that give_up is looked at. */
+	g_source_set_callback(tick, keep_ticking, NULL, NULL);
+	g_source_attach(tick, kr->ctx);
+	while (!*result && g_get_monotonic_time() < give_up)
 		g_main_context_iteration(kr->ctx, TRUE);
+	g_source_destroy(tick);
+	g_source_unref(tick);
 	g_source_destroy(deadline);
 	g_source_unref(deadline);
 	return *result;
@@ -131,7 +153,12 @@ TkrKeyring *tkr_keyring_open(GError **error)
 	 * own message instead of whatever the service proxy makes of it.
 	 */
 	g_bus_get(G_BUS_TYPE_SESSION, cancel, on_done, &result);
-	bus = g_bus_get_finish(wait_for(kr, cancel, &result), &local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		tkr_keyring_close(kr);
+		return NULL;
+	}
+	bus = g_bus_get_finish(result, &local);
 	if (!bus) {
 		tkr_trace(&tkr_trace_keyring, "no session bus: %s",
 			  local->message);
@@ -146,8 +173,12 @@ TkrKeyring *tkr_keyring_open(GError **error)
 	g_clear_object(&result);
 	secret_service_get(SECRET_SERVICE_OPEN_SESSION, cancel, on_done,
 			   &result);
-	kr->service = secret_service_get_finish(wait_for(kr, cancel, &result),
-						&local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		tkr_keyring_close(kr);
+		return NULL;
+	}
+	kr->service = secret_service_get_finish(result, &local);
 	if (!kr->service) {
 		classify(kr, cancel, local, error);
 		tkr_keyring_close(kr);
@@ -193,6 +224,33 @@ static gint newest_first(gconstpointer a, gconstpointer b)
 	return -strcmp(ka, kb);
 }
 
+/*
+ * libsecret refuses attributes and labels that are not UTF-8 with a
+ * warning, and starts no call at all: check first, and say so.
+ */
+static gboolean utf8_ok(GHashTable *attributes, const char *label,
+			GError **error)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, attributes);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (!g_utf8_validate(value, -1, NULL)) {
+			g_set_error(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
+				    "'%s' is not valid UTF-8",
+				    (const char *)key);
+			return FALSE;
+		}
+	}
+	if (label && !g_utf8_validate(label, -1, NULL)) {
+		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_PROTOCOL,
+				    "the item label is not valid UTF-8");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 GList *tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
 			  GHashTable *attributes, SecretSearchFlags flags,
 			  GError **error)
@@ -202,11 +260,15 @@ GList *tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
 	GError *local = NULL;
 	GList *items;
 
+	if (!utf8_ok(attributes, NULL, error))
+		return NULL;
 	secret_service_search(kr->service, schema, attributes, flags, cancel,
 			      on_done, &result);
-	items = secret_service_search_finish(kr->service,
-					     wait_for(kr, cancel, &result),
-					     &local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return NULL;
+	}
+	items = secret_service_search_finish(kr->service, result, &local);
 	if (local) {
 		classify(kr, cancel, local, error);
 		g_list_free_full(items, g_object_unref);
@@ -228,11 +290,16 @@ char *tkr_keyring_create(TkrKeyring *kr, const SecretSchema *schema,
 	g_autoptr(SecretItem) item = NULL;
 	GError *local = NULL;
 
+	if (!utf8_ok(attributes, label, error))
+		return NULL;
 	secret_collection_for_alias(kr->service, SECRET_COLLECTION_DEFAULT,
 				    SECRET_COLLECTION_NONE, cancel, on_done,
 				    &result);
-	collection = secret_collection_for_alias_finish(
-		wait_for(kr, cancel, &result), &local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return NULL;
+	}
+	collection = secret_collection_for_alias_finish(result, &local);
 	if (local) {
 		classify(kr, cancel, local, error);
 		return NULL;
@@ -252,8 +319,11 @@ char *tkr_keyring_create(TkrKeyring *kr, const SecretSchema *schema,
 	value = secret_value_new(secret, (gssize)len, "text/plain");
 	secret_item_create(collection, schema, attributes, label, value,
 			   SECRET_ITEM_CREATE_NONE, cancel, on_done, &result);
-	item = secret_item_create_finish(wait_for(kr, cancel, &result),
-					 &local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return NULL;
+	}
+	item = secret_item_create_finish(result, &local);
 	if (!item) {
 		classify(kr, cancel, local, error);
 		return NULL;
@@ -271,13 +341,17 @@ gboolean tkr_keyring_replace(TkrKeyring *kr, const SecretSchema *schema,
 	g_autoptr(SecretValue) value = NULL;
 	GError *local = NULL;
 
+	if (!utf8_ok(attributes, label, error))
+		return FALSE;
 	value = secret_value_new(secret, (gssize)len, "text/plain");
 	secret_service_store(kr->service, schema, attributes,
 			     SECRET_COLLECTION_DEFAULT, label, value, cancel,
 			     on_done, &result);
-	if (!secret_service_store_finish(kr->service,
-					 wait_for(kr, cancel, &result),
-					 &local)) {
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return FALSE;
+	}
+	if (!secret_service_store_finish(kr->service, result, &local)) {
 		classify(kr, cancel, local, error);
 		return FALSE;
 	}
@@ -292,8 +366,11 @@ gboolean tkr_keyring_delete(TkrKeyring *kr, SecretItem *item, GError **error)
 	GError *local = NULL;
 
 	secret_item_delete(item, cancel, on_done, &result);
-	if (!secret_item_delete_finish(item, wait_for(kr, cancel, &result),
-				       &local)) {
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return FALSE;
+	}
+	if (!secret_item_delete_finish(item, result, &local)) {
 		classify(kr, cancel, local, error);
 		return FALSE;
 	}
@@ -312,8 +389,11 @@ gboolean tkr_keyring_not_found(TkrKeyring *kr, GError **error)
 	secret_collection_for_alias(kr->service, SECRET_COLLECTION_DEFAULT,
 				    SECRET_COLLECTION_NONE, cancel, on_done,
 				    &result);
-	collection = secret_collection_for_alias_finish(
-		wait_for(kr, cancel, &result), &local);
+	if (!wait_for(kr, cancel, &result)) {
+		no_answer(kr, error);
+		return FALSE;
+	}
+	collection = secret_collection_for_alias_finish(result, &local);
 	if (local) {
 		classify(kr, cancel, local, error);
 		return FALSE;

@@ -38,7 +38,7 @@ start_registry () {
 		--port-file "$TRASH/registry.port" --log "$TRASH/registry.log" \
 		"$@" 2>"$TRASH/registry.err" &
 	echo $! >"$TRASH/registry.pid"
-	test_atexit 'kill $(cat "$TRASH/registry.pid") 2>/dev/null'
+	test_atexit "kill $!"
 	i=0
 	while [ ! -s "$TRASH/registry.port" ]; do
 		i=$((i + 1))

@@ -12,7 +12,7 @@ start_ekuaibao () {
 		--port-file "$TRASH/ekb.port" --log "$TRASH/ekb.log" \
 		2>"$TRASH/ekb.err" &
 	echo $! >"$TRASH/ekb.pid"
-	test_atexit 'kill $(cat "$TRASH/ekb.pid") 2>/dev/null'
+	test_atexit "kill $!"
 	i=0
 	while [ ! -s "$TRASH/ekb.port" ]; do
 		i=$((i + 1))

@@ -21,7 +21,7 @@ start_git_server () {
 		--root "$TRASH/srv" --port-file "$TRASH/srv.port" \
 		--log "$TRASH/srv.log" "$@" 2>"$TRASH/srv.err" &
 	echo $! >"$TRASH/srv.pid"
-	test_atexit 'kill $(cat "$TRASH/srv.pid") 2>/dev/null'
+	test_atexit "kill $!"
 	i=0
 	while [ ! -s "$TRASH/srv.port" ]; do
 		i=$((i + 1))

@@ -40,7 +40,7 @@ start_bus () {
 	dbus-daemon --config-file="$kdir/bus.conf" --nofork \
 		--print-address=3 3>"$kdir/address" 2>"$kdir/bus.log" &
 	echo $! >"$kdir/bus.pid"
-	test_atexit 'kill $(cat "$TRASH/.bus/bus.pid") 2>/dev/null'
+	test_atexit "kill $!"
 	i=0
 	while [ ! -s "$kdir/address" ]; do
 		i=$((i + 1))
@@ -73,7 +73,7 @@ start_keyring_daemon () {
 	gnome-keyring-daemon --foreground --unlock --components=secrets \
 		>"$TRASH/.bus/keyring.log" 2>&1 &
 	echo $! >"$TRASH/.bus/keyring.pid"
-	test_atexit 'kill $(cat "$TRASH/.bus/keyring.pid") 2>/dev/null'
+	test_atexit "kill $!"
 	i=0
 	until bus_has_owner_ org.freedesktop.secrets; do
 		i=$((i + 1))

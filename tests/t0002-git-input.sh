@@ -127,6 +127,14 @@ test_expect_success 'under-specified requests never reach the keyring' '
 	test_line_count = 1 stderr
 '
 
+test_expect_success 'invalid UTF-8 in a host or user: no answer, no hang' '
+	printf "protocol=https\nhost=b\377.test\n" >req &&
+	timeout 10 git-credential-tokenring get <req >stdout &&
+	test_must_be_empty stdout &&
+	printf "protocol=https\nhost=a.test\nusername=\377\npassword=p\n" >req &&
+	timeout 10 git-credential-tokenring store <req
+'
+
 test_expect_success 'suffixes, subdomains and trailing dots do not match' '
 	for host in a.test.evil.test xa.test a.test. sub.a.test A.test.; do
 		helper_raw get "protocol=https\nhost=$host\n" &&

@@ -84,6 +84,29 @@ test_expect_success 'malformed store input is refused, nothing stored' '
 	EOF
 '
 
+test_expect_success 'invalid UTF-8 in a key or username: refused, promptly' '
+	{ printf "{\"ServerURL\":\"b\377.test\",\"Username\":\"u\",\"Secret\":\"s\"}" |
+	  timeout 10 docker-credential-tokenring store >out; test $? = 1; } &&
+	grep "UTF-8" out &&
+	{ printf "{\"ServerURL\":\"ok.test\",\"Username\":\"\377\",\"Secret\":\"s\"}" |
+	  timeout 10 docker-credential-tokenring store >out; test $? = 1; } &&
+	{ printf "b\377.test" | timeout 10 docker-credential-tokenring get >out
+	  test $? = 1; }
+'
+
+test_expect_success 'a bare key matches an http account only on its own port' '
+	mkdir -p "$XDG_CONFIG_HOME/tokenring" &&
+	printf "[local]\nprovider = ekuaibao\nurl = http://localhost\n" \
+		>"$XDG_CONFIG_HOME/tokenring/config" &&
+	test_when_finished "rm -f \"$XDG_CONFIG_HOME/tokenring/config\"" &&
+	{ printf "localhost:443" | docker-credential-tokenring get >out
+	  test $? = 1; } &&
+	grep "credentials not found" out &&
+	{ printf "localhost" | docker-credential-tokenring get >out
+	  test $? = 1; } &&
+	grep "not logged in" out
+'
+
 test_expect_success 'multi-line or NUL get input matches nothing' '
 	{ printf "registry.example.com\nevil.test" |
 	  docker-credential-tokenring get >out; test $? = 1; } &&

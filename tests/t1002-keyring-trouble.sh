@@ -43,7 +43,7 @@ test_expect_success 'setup: a private bus whose Secret Service never registers' 
 	cat >hang-services/org.freedesktop.secrets.service <<-EOF &&
 	[D-BUS Service]
 	Name=org.freedesktop.secrets
-	Exec=/bin/sleep 300
+	Exec=/bin/sleep 20
 	EOF
 	start_bus "$TRASH/hang-services" &&
 	cp .bus/address hang-address

@@ -15,7 +15,11 @@ stored () {
 # "tokenring token NAME --format json" without expires_in, which ticks.
 token_json () {
 	tokenring token "$1" --format json |
-	python3 -c 'import json, sys; j = json.load(sys.stdin); j.pop("expires_in"); print(json.dumps(j, sort_keys=True))'
+	python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+j.pop("expires_in")
+print(json.dumps(j, sort_keys=True))'
 }
 
 # Wait (bounded) until the stored access token of NAME has expired.
@@ -407,6 +411,9 @@ test_expect_success 'malformed answers are rejected and change nothing' '
 	{"body": "<html>ok</html>", "content_type": "text/html"}
 	{"body": "{\"state\":1,\"code\":0,\"data\":{\"access_token\":\"\",\"refresh_token\":\"RTCANARY-bad-23\",\"expires_in\":7200}}"}
 	{"body": "{\"state\":1,\"code\":0,\"data\":{\"access_token\":\"ATCANARY-bad-24\",\"refresh_token\":\"RTCANARY-bad-24\",\"expires_in\":-5}}"}
+	{"body": "{\"st\\u0061te\":0,\"code\":0,\"data\":{\"access_token\":\"ATCANARY-bad-25\",\"refresh_token\":\"RTCANARY-bad-25\",\"expires_in\":7200}}"}
+	{"body": "{ \"state\" : false , \"code\":0,\"data\":{\"access_token\":\"ATCANARY-bad-26\",\"refresh_token\":\"RTCANARY-bad-26\",\"expires_in\":7200}}"}
+	{"body": "{\"state\":1,\"code\":0,\"errno\":\"\",\"data\":{\"access_token\":\"ATCANARY-bad-27\",\"refresh_token\":\"RTCANARY-bad-27\",\"expires_in\":7200}}"}
 	EOF
 	p115_record given >before &&
 	p115_post reset_counters </dev/null >/dev/null &&
@@ -430,7 +437,34 @@ test_expect_success 'malformed answers are rejected and change nothing' '
 	grep "115 code 40149999" err.14 &&
 	grep "115 says: oops" err.15 &&
 	grep "malformed .code." err.17 &&
-	grep "not a JSON object" err.19
+	grep "not a JSON object" err.19 &&
+	grep "115 refused the refresh (no code, no message)" err.25 &&
+	grep "115 refused the refresh (no code, no message)" err.26 &&
+	grep "malformed .errno." err.27
+'
+
+test_expect_success 'unusual but valid successes are accepted' '
+	p115_account odd &&
+	printf "refresh_token=RTCANARY-odd-0\naccess_token=ATCANARY-odd-0\n" |
+	tokenring login odd &&
+	cat >bodies <<-\EOF &&
+	3600 {"body": "{\"state\":\"1\",\"code\":\"0\",\"message\":\"\",\"data\":{\"access_token\":\"ATCANARY-odd-1\",\"refresh_token\":\"RTCANARY-odd-1\",\"expires_in\":\"3600\"}}"}
+	7200 {"body": "{ \"state\" : true , \"code\" : 0 , \"errno\" : null , \"error\" : null , \"data\" : { \"access_token\" : \"ATCANARY-odd-2\" , \"refresh_token\" : \"RTCANARY-odd-2\" , \"expires_in\" : 7200 } }\n"}
+	100 {"body": "{\"code\":0,\"data\":{\"access_token\":\"ATCANARY-odd-3\",\"refresh_token\":\"RTCANARY-odd-3\",\"expires_in\":100}}"}
+	5000 {"body": "{\"st\\u0061te\":1,\"code\":0,\"error\":\"\",\"data\":{\"access_token\":\"ATCANARY-odd-4\",\"refresh_token\":\"RTCANARY-odd-4\",\"expires_in\":5000}}"}
+	EOF
+	n=0 &&
+	while read -r life item; do
+		n=$((n + 1)) &&
+		printf "{\"fail_next\": [%s]}\n" "$item" | p115_post config >/dev/null &&
+		tokenring refresh --force odd >out &&
+		test "$(stored odd access_token)" = ATCANARY-odd-$n &&
+		test "$(stored odd refresh_token)" = RTCANARY-odd-$n &&
+		left=$(($(stored odd expires_at) - $(date +%s))) &&
+		test $left -gt $((life - 60)) && test $left -le $((life + 5)) ||
+		{ echo "failed on line $n"; return 1; }
+	done <bodies &&
+	test $n = 4
 '
 
 test_expect_success 'HTTP 429 is a rate limit too' '
@@ -545,8 +579,10 @@ test_expect_success 'no token in status, traces or logs' '
 	TOKENRING_TRACE=$TRASH/trace.log TOKENRING_TRACE_HTTP=1 \
 	TOKENRING_TRACE_PROVIDER=1 TOKENRING_TRACE_KEYRING=1 \
 		tokenring refresh --force conc >/dev/null 2>trace.err &&
-	grep "115: refreshToken" trace.log &&
-	grep -i "refreshToken" trace.log | grep -i "POST" &&
+	grep "115: refreshToken" trace.err &&
+	grep "POST http://.*/open/refreshToken" trace.err &&
+	grep "refresh_token=<redacted>" trace.err &&
+	grep "locked account .conc." trace.log &&
 	tokenring status >status.txt &&
 	tokenring status --json >status.json &&
 	keyring_public >public &&

@@ -619,8 +619,9 @@ test_expect_success 'no token or app secret in status, traces or logs' '
 	TOKENRING_TRACE_PROVIDER=1 TOKENRING_TRACE_KEYRING=1 \
 		tokenring refresh --force lbshort >/dev/null 2>trace.err &&
 	test -s trace.log &&
-	grep -i "authorization: <redacted>" trace.log &&
-	grep -i "x-api-signature: <redacted>" trace.log &&
+	grep "> Authorization: <redacted>" trace.err &&
+	grep "> X-Api-Signature: <redacted>" trace.err &&
+	grep "longbridge: GET /v1/token/refresh (signed)" trace.err &&
 	tokenring token lbshort >new-token &&
 	tokenring status >status.txt &&
 	tokenring status --json >status.json &&

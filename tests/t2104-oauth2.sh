@@ -19,8 +19,8 @@ print(ats[-1]["access_token"])' "$1"
 # no valid token is left to fall back on.
 git_reject () {
 	tok=$(tokenring token "$1") &&
-	printf "protocol=http\nhost=127.0.0.1:%s\npath=acct/%s\nusername=x\npassword=%s\n" \
-		"$(cat "$TRASH/oa.port")" "$1" "$tok" |
+	printf "protocol=http\nhost=127.0.0.1:%s\npath=acct/%s\nusername=%s\npassword=%s\n" \
+		"$(cat "$TRASH/oa.port")" "$1" "$1" "$tok" |
 	git-credential-tokenring erase &&
 	tokenring status "$1" >reject.status &&
 	grep "^state: *rejected" reject.status

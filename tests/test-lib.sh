@@ -178,12 +178,22 @@ test_no_leak () {
 	return 0
 }
 
-# Scripts register process cleanups here; run when the script exits.
-test_atexit_=
+# Scripts register process cleanups here; run when the script exits.  A
+# file, not a variable: test bodies run in subshells and register too.
+: >"$TRASH/.atexit"
 test_atexit () {
-	test_atexit_="$1; $test_atexit_"
+	{ printf '%s\n' "$1"; cat "$TRASH/.atexit"; } >"$TRASH/.atexit+" &&
+	mv "$TRASH/.atexit+" "$TRASH/.atexit"
 }
-trap 'eval "$test_atexit_"' EXIT
+test_run_atexit_ () {
+	[ -f "$TRASH/.atexit" ] || return 0
+	# Each line on its own: one failed cleanup must not stop the rest.
+	while IFS= read -r cmd_; do
+		eval "$cmd_" 2>/dev/null
+	done <"$TRASH/.atexit"
+	: >"$TRASH/.atexit"
+}
+trap 'test_run_atexit_' EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 test_skip_all () {
@@ -193,8 +203,7 @@ test_skip_all () {
 
 test_done () {
 	echo "1..$test_count"
-	eval "$test_atexit_"
-	test_atexit_=
+	test_run_atexit_
 	if [ $test_failures = 0 ]; then
 		[ -n "$TOKENRING_KEEP_TRASH" ] || { cd / && rm -rf "$TRASH"; }
 		exit 0

@@ -218,7 +218,7 @@ static gboolean key_is(const char *p, const char *q, const char *key)
 			case 't':
 				c = '\t';
 				break;
-			default:	/* '"', '\\' and '/' stand for themselves */
+			default:	/* '"', '\\' and '/' are themselves */
 				break;
 			}
 		}

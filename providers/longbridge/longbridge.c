@@ -754,7 +754,8 @@ static gboolean lb_refresh(gpointer data, const TkrHost *host,
 	if (cur->expires_at && cur->expires_at <= host->now()) {
 		g_set_error_literal(error, TKR_PROVIDER_ERROR,
 				    TKR_PROVIDER_ERROR_LOGIN_NEEDED,
-				    "the token has expired; " SITE_HINT);
+				    "the token has expired; make a new one on "
+				    "the developer site");
 		return FALSE;
 	}
 	if (!refresh_token(st, host, cur, out, error)) {
