@@ -30,9 +30,8 @@ static gboolean refuse(GError **error)
 }
 
 /*
- * The configured account covering req, if any.  Accounts serve http(s)
- * only, and only the account's own user name (or none) in the request.
- * *config keeps the account alive.  An unreadable configuration file is
+ * The configured account covering req, if any (accounts serve http(s)
+ * only).  *config keeps the account alive.  An unreadable configuration file is
  * reported once and ignored: plain storage still works.
  */
 static TkrAccount *account_for(const TkrCredential *req, TkrConfig **config)
@@ -51,11 +50,6 @@ static TkrAccount *account_for(const TkrCredential *req, TkrConfig **config)
 		return NULL;
 	}
 	a = tkr_config_match(*config, req->protocol, req->host, req->path);
-	if (a && req->username && g_strcmp0(req->username, a->username)) {
-		tkr_trace(NULL, "account '%s' is for user '%s', not '%s'",
-			  a->name, a->username, req->username);
-		return NULL;
-	}
 	if (a)
 		tkr_trace(NULL, "request matches account '%s'", a->name);
 	return a;
@@ -106,6 +100,22 @@ static gboolean refresher_only(const TkrAccount *a)
 	       g_error_matches(error, TKR_ERROR, TKR_ERROR_NOT_FOUND);
 }
 
+/*
+ * Whether account a answers req itself: it is logged in (or not an
+ * oauth2 recipe) and req names its user or none.
+ */
+static gboolean serves(const TkrAccount *a, const TkrCredential *req)
+{
+	if (!a || refresher_only(a))
+		return FALSE;
+	if (req->username && g_strcmp0(req->username, a->username)) {
+		tkr_trace(NULL, "account '%s' is for user '%s', not '%s'",
+			  a->name, a->username, req->username);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean expired(const TkrCredential *c)
 {
 	return c->password_expiry_utc > 0 &&
@@ -123,8 +133,11 @@ gboolean tkr_git_get(const TkrCredential *req, TkrCredential *answer,
 	if (!tkr_git_request_ok(req))
 		return refuse(error);
 	a = account_for(req, &config);
-	if (a && !refresher_only(a))
+	if (serves(a, req))
 		return account_get(a, answer, error);
+	/* From here on, a (if any) can only refresh plain credentials. */
+	if (a && (a->broken || g_strcmp0(a->provider, "oauth2")))
+		a = NULL;
 	kr = tkr_keyring_open(error);
 	if (!kr)
 		return FALSE;
@@ -189,7 +202,7 @@ gboolean tkr_git_store(const TkrCredential *req, GError **error)
 	{
 		TkrAccount *a = account_for(req, &config);
 
-		if (a && !refresher_only(a)) {
+		if (serves(a, req)) {
 			tkr_trace(NULL, "store: account credentials are not "
 				  "stored");
 			return TRUE;
@@ -223,9 +236,9 @@ gboolean tkr_git_erase(const TkrCredential *req, GError **error)
 	 * refresh token stays.  "tokenring logout" removes the record.
 	 */
 	a = account_for(req, &config);
-	if (a && !a->broken && !refresher_only(a))
+	if (serves(a, req) && !a->broken)
 		return tkr_refresh_reject(a, req->password, NULL, error);
-	if (a && a->broken)
+	if (serves(a, req))
 		return TRUE;
 	kr = tkr_keyring_open(error);
 	if (!kr || !tkr_keyring_git_erase(kr, req, &erased, error))
