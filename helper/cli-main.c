@@ -181,9 +181,9 @@ static TkrSecret *format_token(const TkrAccount *a, const TkrRecord *rec,
 	if (!strcmp(format, "header")) {
 		if (!t->token_type) {
 			g_set_error(error, TKR_ERROR, TKR_ERROR_USAGE,
-				    "account '%s': provider '%s' does not send "
-				    "tokens in an Authorization header; use "
-				    "--format plain", a->name, a->provider);
+				    "account '%s': provider '%s' names no "
+				    "token type for an Authorization header; "
+				    "use --format plain", a->name, a->provider);
 			return NULL;
 		}
 		{

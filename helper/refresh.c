@@ -256,9 +256,12 @@ static gboolean refresh_locked(TkrKeyring *kr, const TkrAccount *a,
 		 * Re-read once: something other than us may have rotated
 		 * the pair.  Never loop, never erase.
 		 */
+		/* (Self-rotating tokens have no refresh token: compare both.) */
 		if (tkr_keyring_record_load(kr, a->name, &again, NULL) &&
-		    !tkr_secret_equal(again.tokens.refresh_token,
-				      rec->tokens.refresh_token) &&
+		    (!tkr_secret_equal(again.tokens.refresh_token,
+				       rec->tokens.refresh_token) ||
+		     !tkr_secret_equal(again.tokens.access_token,
+				       rec->tokens.access_token)) &&
 		    tkr_record_fresh(&again, 0, now_s())) {
 			tkr_record_release(rec);
 			*rec = again;

@@ -175,9 +175,9 @@ static void set_extra(const TkrHost *host, TkrTokenSet *t, const char *key,
 	if (!value)
 		return;
 	if (!t->extras)
-		t->extras = g_hash_table_new_full(g_str_hash, g_str_equal,
-						  g_free,
-						  (GDestroyNotify)host->secret_free);
+		t->extras = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free,
+			(GDestroyNotify)host->secret_free);
 	g_hash_table_insert(t->extras, g_strdup(key), host->secret_dup(value));
 }
 
@@ -547,9 +547,10 @@ static gboolean parse_success(const TkrHost *host, const TkrJson *root,
 }
 
 /*
- * How long to wait before the one retry of a plain (non-envelope) 429,
- * as the SDK retries those: Retry-After in seconds up to
- * RETRY_AFTER_MAX_S, else a second.  -1: do not retry.
+ * How long to wait before the one retry of a 429 without a {code,
+ * message} envelope (the gateway's own, which the SDKs retry):
+ * Retry-After in seconds up to RETRY_AFTER_MAX_S, else a second.
+ * -1: do not retry.
  */
 static gint64 plain_429_wait_ms(const TkrHttpResponse *r)
 {
@@ -565,11 +566,11 @@ static gint64 plain_429_wait_ms(const TkrHttpResponse *r)
 /*
  * Refresh: send, and retry at most once, with a fresh X-Timestamp and
  * signature, after a 403202 (a replay refusal: nothing was rotated) or a
- * non-JSON 429.  A timeout, 5xx or anything else is never re-sent.
+ * 429 without an envelope.  A timeout, 5xx or anything else is never re-sent.
  */
-static gboolean refresh_token(State *st, const TkrHost *host,
-			      const TkrTokenSet *cur, TkrTokenSet *out,
-			      GError **error)
+static gboolean rotate(State *st, const TkrHost *host,
+		       const TkrTokenSet *cur, TkrTokenSet *out,
+		       GError **error)
 {
 	gint64 requested_ms = host->now_ms() +
 			      st->lifetime_days * 86400000LL;
@@ -582,6 +583,12 @@ static gboolean refresh_token(State *st, const TkrHost *host,
 	};
 	int attempt;
 
+	if (!expired_at) {
+		g_set_error_literal(error, TKR_PROVIDER_ERROR,
+				    TKR_PROVIDER_ERROR_CONFIG,
+				    "cannot express the requested expiry");
+		return FALSE;
+	}
 	if (call.app_key && !call.app_secret)
 		call.app_key = NULL;
 	if (!call.app_key)
@@ -619,7 +626,7 @@ static gboolean refresh_token(State *st, const TkrHost *host,
 		} else {
 			if (e.envelope && e.code == CODE_DUPLICATE)
 				wait_ms = 0;
-			else if (r.status == 429 && !root)
+			else if (r.status == 429 && !e.envelope)
 				wait_ms = plain_429_wait_ms(&r);
 			if (!attempt && wait_ms >= 0) {
 				g_autofree char *what = describe(&r, &e);
@@ -750,7 +757,7 @@ static gboolean lb_refresh(gpointer data, const TkrHost *host,
 				    "no token stored");
 		return FALSE;
 	}
-	/* Longbridge refreshes only a live token; nothing revives a dead one. */
+	/* Only a live token refreshes; nothing revives a dead one. */
 	if (cur->expires_at && cur->expires_at <= host->now()) {
 		g_set_error_literal(error, TKR_PROVIDER_ERROR,
 				    TKR_PROVIDER_ERROR_LOGIN_NEEDED,
@@ -758,7 +765,7 @@ static gboolean lb_refresh(gpointer data, const TkrHost *host,
 				    "the developer site");
 		return FALSE;
 	}
-	if (!refresh_token(st, host, cur, out, error)) {
+	if (!rotate(st, host, cur, out, error)) {
 		token_set_clear(host, out);
 		return FALSE;
 	}
