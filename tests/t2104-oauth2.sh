@@ -624,6 +624,75 @@ test_expect_success 'with a grace period the retry gets the same successor pair'
 	test "$(oa_grant_field revoked $gid)" = false
 '
 
+test_expect_success 'no answer: the request times out once and is never re-sent' '
+	oa_post grant >grant.hang <<-\EOF &&
+	{"client_id": "pub-app", "refresh_token": "RTCANARY-hang-1"}
+	EOF
+	oa_account hang client_id=pub-app timeout=2 &&
+	printf "refresh_token=RTCANARY-hang-1\n" | tokenring login hang &&
+	record_of hang >before &&
+	oa_config hang_ms 4000 &&
+	oa_config hang_next 1 &&
+	test_when_finished "oa_config hang_next 0" &&
+	oa_post reset_counters </dev/null &&
+	{ timeout 30 tokenring refresh --force hang >out 2>err; test $? = 5; } &&
+	test_must_be_empty out &&
+	test "$(oa_counter token_requests)" = 1 &&
+	record_of hang >after &&
+	test_cmp before after &&
+	tokenring refresh --force hang &&
+	test "$(oa_counter refreshes)" = 1
+'
+
+test_expect_success 'git: a covering account refreshes an expired plain credential (no extras)' '
+	oa_post grant >grant.plain <<-\EOF &&
+	{"client_id": "pub-app", "refresh_token": "RTCANARY-plain-1"}
+	EOF
+	gid=$(json_field grant <grant.plain) &&
+	oa_account plain client_id=pub-app &&
+	port=$(cat "$TRASH/oa.port") &&
+	printf "protocol=http\nhost=127.0.0.1:%s\npath=acct/plain\nusername=plain\n" "$port" >request &&
+	{
+		cat request &&
+		printf "password=stale\npassword_expiry_utc=1000\n" &&
+		printf "oauth_refresh_token=RTCANARY-plain-1\n"
+	} | git-credential-tokenring store &&
+	oa_post reset_counters </dev/null &&
+	git-credential-tokenring get <request >out &&
+	test "$(oa_counter refreshes)" = 1 &&
+	live_at $gid >expect &&
+	sed -n "s/^password=//p" out >pw &&
+	test_cmp expect pw &&
+	last_request >req &&
+	python3 - <<-\PY &&
+	import json, urllib.parse
+	r = json.load(open("req"))
+	assert "authorization" not in {k.lower() for k, _ in r["headers"]}, r
+	body = urllib.parse.parse_qs(r["body"], strict_parsing=True)
+	assert body == {"grant_type": ["refresh_token"],
+	                "refresh_token": ["RTCANARY-plain-1"],
+	                "client_id": ["pub-app"]}, body
+	PY
+	git-credential-tokenring get <request >again &&
+	test_cmp out again &&
+	test "$(oa_counter token_requests)" = 1
+'
+
+test_expect_success 'git: a refresh token from an earlier helper, nothing stored, no password' '
+	oa_post grant >grant.handed <<-\EOF &&
+	{"client_id": "pub-app", "refresh_token": "RTCANARY-handed-1"}
+	EOF
+	gid=$(json_field grant <grant.handed) &&
+	port=$(cat "$TRASH/oa.port") &&
+	oa_post reset_counters </dev/null &&
+	printf "protocol=http\nhost=127.0.0.1:%s\npath=acct/plain/other\nusername=plain\noauth_refresh_token=RTCANARY-handed-1\n" \
+		"$port" | git-credential-tokenring get >out &&
+	test "$(oa_counter refreshes)" = 1 &&
+	live_at $gid >expect &&
+	sed -n "s/^password=//p" out >pw &&
+	test_cmp expect pw
+'
+
 test_expect_success 'error_description: escaped and cut, never raw on stderr' '
 	oa_fail_next <<-\EOF &&
 	[{"status": 400, "error": "invalid_request\u001b[2J",
@@ -667,6 +736,8 @@ assert 2592000 - 60 < j[\"expires_in\"] <= 2592000, j
 '
 
 test_expect_success 'bad configuration fails before any request, naming the key' '
+	tokenring providers >providers &&
+	grep "^oauth2 *generic OAuth 2.0 refresh" providers &&
 	oa_post reset_counters </dev/null &&
 	printf "refresh_token=RTCANARY-x\n" >input &&
 	while read -r key line; do

@@ -25,7 +25,7 @@
 #define SECRET_MAX 4096			/* a client secret, in bytes */
 
 typedef enum {
-	AUTH_DEFAULT,			/* basic with a stored secret, else none */
+	AUTH_DEFAULT,			/* basic with a secret, else none */
 	AUTH_BASIC,
 	AUTH_BODY,
 	AUTH_NONE,
@@ -51,7 +51,8 @@ static const TkrLoginField login_fields[] = {
 	{ "refresh_token", "Refresh token", TKR_FIELD_SECRET },
 	{ "client_secret", "Client secret (confidential clients only)",
 	  TKR_FIELD_SECRET | TKR_FIELD_OPTIONAL },
-	{ "access_token", "Access token", TKR_FIELD_SECRET | TKR_FIELD_OPTIONAL },
+	{ "access_token", "Access token",
+	  TKR_FIELD_SECRET | TKR_FIELD_OPTIONAL },
 	{ "expires_in", "Seconds the access token has left",
 	  TKR_FIELD_OPTIONAL },
 	{ NULL, NULL, 0 },
@@ -309,6 +310,18 @@ static gboolean json_type(const char *content_type)
 	       g_str_has_suffix(type, "+json");
 }
 
+/* A string member of node, escaped and cut to max bytes; or NULL. */
+static char *safe_member(const TkrHost *host, const TkrJson *node,
+			 const char *key, gsize max)
+{
+	g_autofree char *raw = NULL;
+
+	if (!host->json_has(node, key))
+		return NULL;
+	raw = host->json_string(node, key, NULL);
+	return raw ? host->sanitize(raw, max) : NULL;
+}
+
 /*
  * The error and error_description of an error answer (RFC 6749 5.2), made
  * safe for a message; either may come back NULL.
@@ -317,7 +330,6 @@ static void oauth_error(const TkrHost *host, const TkrHttpResponse *r,
 			char **code, char **description)
 {
 	TkrJson *root;
-	char *s;
 
 	*code = *description = NULL;
 	if (!r->body_len)
@@ -325,16 +337,9 @@ static void oauth_error(const TkrHost *host, const TkrHttpResponse *r,
 	root = host->json_parse(r->body, r->body_len, NULL);
 	if (!root)
 		return;
-	if (host->json_has(root, "error") &&
-	    (s = host->json_string(root, "error", NULL))) {
-		*code = host->sanitize(s, CODE_MAX);
-		g_free(s);
-	}
-	if (host->json_has(root, "error_description") &&
-	    (s = host->json_string(root, "error_description", NULL))) {
-		*description = host->sanitize(s, DESCRIPTION_MAX);
-		g_free(s);
-	}
+	*code = safe_member(host, root, "error", CODE_MAX);
+	*description = safe_member(host, root, "error_description",
+				   DESCRIPTION_MAX);
 	host->json_free(root);
 }
 

@@ -76,8 +76,10 @@ Switches (POST /_control/config {name: value, ...}; unknown names -> 400):
   token_type             null    a literal token_type instead ("mac", "DPoP")
   extra_fields           {}      merged into success bodies (id_token, ...)
   fail_next              []      consumed one per token request.  Items: a
-                                 status (int) -> {"error":"server_error"}
-                                 (or temporarily_unavailable for 503); or
+                                 status (int) -> {"error": CODE} with CODE
+                                 slow_down for 429, temporarily_unavailable
+                                 for 503, server_error for other 5xx and
+                                 invalid_request for the rest; or
                                  {"status", "error"?, "error_description"?,
                                  "retry_after"?, "www_authenticate"?,
                                  "body"?, "content_type"?}: "body" is sent
@@ -176,6 +178,7 @@ CHOICES = {
 }
 BOOLEANS = ("rotate", "refresh_expires_in", "expires_in_as_string",
             "omit_expires_in")
+DEFAULT_ERRORS = {429: "slow_down", 503: "temporarily_unavailable"}
 COUNTER_NAMES = ("token_requests", "refreshes", "reuse_detected",
                  "family_revocations", "grace_replays", "invalid_grant",
                  "invalid_client", "invalid_request", "invalid_scope",
@@ -352,8 +355,8 @@ class Emulator:
         if "body" in item:
             body = item["body"].encode("utf-8")
         else:
-            code = item.get("error") or ("temporarily_unavailable"
-                                         if status == 503 else "server_error")
+            code = item.get("error") or DEFAULT_ERRORS.get(
+                status, "server_error" if status >= 500 else "invalid_request")
             doc = {"error": code}
             if "error_description" in item:
                 doc["error_description"] = item["error_description"]
