@@ -22,6 +22,15 @@ j.pop("expires_in")
 print(json.dumps(j, sort_keys=True))'
 }
 
+# GET the resource probe with the "Authorization: ..." line on stdin.
+probe () {
+	python3 -c '
+import sys, urllib.request
+name, _, value = sys.stdin.read().strip().partition(": ")
+req = urllib.request.Request(sys.argv[1], headers={name: value})
+print(urllib.request.urlopen(req).read().decode())' "$P115_URL/open/user/info"
+}
+
 # Wait (bounded) until the stored access token of NAME has expired.
 wait_expired () {
 	i=0
@@ -92,13 +101,9 @@ test_expect_success 'token: Bearer, 7200 s; status: the grant ends in a year' '
 '
 
 test_expect_success 'the resource probe takes the token as a Bearer' '
-	tokenring token pan --format header | python3 -c "
-import json, sys, urllib.request
-name, _, value = sys.stdin.read().strip().partition(\": \")
-req = urllib.request.Request(sys.argv[1], headers={name: value})
-doc = json.load(urllib.request.urlopen(req))
-assert doc[\"state\"] is True and doc[\"data\"][\"user_name\"] == \"pan\", doc
-" "$P115_URL/open/user/info"
+	tokenring token pan --format header | probe >answer &&
+	grep "^{\"state\":true,\"code\":0," answer &&
+	grep "\"user_name\":\"pan\"" answer
 '
 
 test_expect_success 'login with access_token and expires_in: no request at all' '
@@ -438,9 +443,9 @@ test_expect_success 'malformed answers are rejected and change nothing' '
 	grep "115 says: oops" err.15 &&
 	grep "malformed .code." err.17 &&
 	grep "not a JSON object" err.19 &&
-	grep "115 refused the refresh (no code, no message)" err.25 &&
 	grep "115 refused the refresh (no code, no message)" err.26 &&
-	grep "malformed .errno." err.27
+	grep "115 refused the refresh (no code, no message)" err.27 &&
+	grep "malformed .errno." err.28
 '
 
 test_expect_success 'unusual but valid successes are accepted' '
@@ -573,6 +578,17 @@ test_expect_success 'login input: usage errors, and a refused token stores nothi
 	test "$(p115_counter refresh)" = 2 &&
 	tokenring status fresh >status &&
 	grep "^state: *not logged in" status
+'
+
+test_expect_success 'the probe refuses expired and malformed tokens' '
+	tokenring token given2 --format header >header &&
+	probe <header >answer &&
+	grep "^{\"state\":true," answer &&
+	p115_post expire </dev/null >/dev/null &&
+	probe <header >answer &&
+	grep "^{\"state\":false,\"code\":40140125," answer &&
+	echo "Authorization: Bearer not-a-token" | probe >answer &&
+	grep "^{\"state\":false,\"code\":40140123," answer
 '
 
 test_expect_success 'no token in status, traces or logs' '

@@ -294,7 +294,7 @@ typedef struct {
 	char *text;		/* message, else error; sanitised; nullable */
 } Envelope;
 
-/* An integer member: absent or null is 0; anything but digits is bad. */
+/* An integer member (or digits): absent or null is 0; anything else bad. */
 static gboolean envelope_int(const TkrHost *host, const TkrJson *root,
 			     const TkrHttpResponse *r, const char *key,
 			     gint64 *out, GError **error)
