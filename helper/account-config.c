@@ -60,8 +60,16 @@ GUri *tkr_config_parse_url(const char *url, GError **error)
 {
 	g_autoptr(GUri) uri = NULL;
 	GError *local = NULL;
-	const char *scheme;
+	const char *scheme, *p;
 
+	for (p = url; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			g_set_error_literal(error, TKR_ERROR, TKR_ERROR_CONFIG,
+					    "bad value for 'url': white space "
+					    "or a control or non-ASCII byte");
+			return NULL;
+		}
+	}
 	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &local);
 	if (!uri) {
 		g_set_error(error, TKR_ERROR, TKR_ERROR_CONFIG,

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "json.h"
 #include "lock.h"
+#include "record.h"
 #include "trace.h"
 
 #include <errno.h>
@@ -286,6 +287,30 @@ static TkrSecret *converse(const TkrHost *host, const char *key,
 	return NULL;
 }
 
+static const char *extra(const TkrTokenSet *set, const char *key)
+{
+	return set->extras ? g_hash_table_lookup(set->extras, key) : NULL;
+}
+
+static void set_extra(TkrTokenSet *set, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	if (!set->extras)
+		set->extras = tkr_extras_new();
+	g_hash_table_replace(set->extras, g_strdup(key), tkr_secret_dup(value));
+}
+
+static gboolean url_ok(const char *url, GError **error)
+{
+	g_autoptr(GUri) uri = url ? tkr_config_parse_url(url, error) : NULL;
+
+	if (!url)
+		g_set_error_literal(error, TKR_ERROR, TKR_ERROR_CONFIG,
+				    "no URL");
+	return uri != NULL;
+}
+
 static char *sanitize(const char *text, gsize max)
 {
 	return tkr_error_sanitize(text, max);
@@ -320,6 +345,10 @@ void tkr_host_init(TkrHostImpl *h, const TkrAccount *account)
 	h->host.now = now_s;
 	h->host.now_ms = now_ms;
 	h->host.sleep_ms = sleep_ms;
+	h->host.token_set_clear = tkr_token_set_release;
+	h->host.extra = extra;
+	h->host.set_extra = set_extra;
+	h->host.url_ok = url_ok;
 }
 
 void tkr_host_begin_conversation(TkrHostImpl *h, GHashTable *answers)

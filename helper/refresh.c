@@ -107,8 +107,21 @@ static void adopt(TkrRecord *rec, TkrTokenSet *fresh)
 			fresh->refresh_expires_at =
 				rec->tokens.refresh_expires_at;
 	}
-	if (!fresh->extras)
+	/* The provider's extras win; the record's others stay. */
+	if (!fresh->extras) {
 		fresh->extras = g_steal_pointer(&rec->tokens.extras);
+	} else if (rec->tokens.extras) {
+		GHashTableIter iter;
+		gpointer key, value;
+
+		g_hash_table_iter_init(&iter, rec->tokens.extras);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			if (!g_hash_table_contains(fresh->extras, key))
+				g_hash_table_insert(fresh->extras,
+						    g_strdup(key),
+						    tkr_secret_dup(value));
+		}
+	}
 	if (!fresh->issued_at)
 		fresh->issued_at = now;
 	tkr_token_set_release(&rec->tokens);

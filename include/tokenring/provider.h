@@ -213,6 +213,21 @@ struct _TkrHost {
 	/* Sleep, for short bounded backoffs (at most 10 s per call). */
 	void (*sleep_ms)(guint ms);
 
+	/* Release everything set owns (secrets wiped) and zero it. */
+	void (*token_set_clear)(TkrTokenSet *set);
+	/* The extra key of set, or NULL.  (transfer none) */
+	const char *(*extra)(const TkrTokenSet *set, const char *key);
+	/* Set (or replace) extra key to a secret copy of value; NULL: no-op. */
+	void (*set_extra)(TkrTokenSet *set, const char *key, const char *value);
+
+	/*
+	 * Whether url passes the policy every request is held to (https, or
+	 * plain http to a loopback host; a host, no user name, query or
+	 * fragment), to check a configured URL before any request.  FALSE
+	 * with CONFIG saying what is wrong.
+	 */
+	gboolean (*url_ok)(const char *url, GError **error);
+
 	gpointer priv;			/* the core's; do not touch */
 };
 
@@ -250,7 +265,8 @@ typedef struct {
 	 * the refresh token and nothing stored can re-acquire one;
 	 * NETWORK or RATE_LIMITED when trying later may work.  A provider
 	 * that can re-login with stored credentials (current->extras) does
-	 * so itself.  Carry over extras that should stay in the record.
+	 * so itself.  The extras of out are merged over the record's: keys
+	 * it sets replace, the others stay.
 	 */
 	gboolean (*refresh)(gpointer state, const TkrHost *host,
 			    const TkrTokenSet *current, TkrTokenSet *out,

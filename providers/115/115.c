@@ -11,7 +11,6 @@
  * login that is given an access token does not refresh at all.  Nothing is
  * retried here: an ambiguous answer may have rotated the pair already.
  */
-#include <arpa/inet.h>
 #include <string.h>
 #include <tokenring/provider.h>
 
@@ -54,49 +53,13 @@ enum {
 	CODE_AT_FAILED = 40140121,
 };
 
-static gboolean is_loopback_host(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (!g_ascii_strcasecmp(host, "localhost"))
-		return TRUE;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return FALSE;
-}
-
-/* The core's HTTP policy, checked early so that the key can be named. */
-static gboolean token_url_ok(const char *url)
-{
-	g_autoptr(GUri) uri = NULL;
-	const char *scheme, *host, *p;
-
-	for (p = url; *p; p++) {
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return FALSE;
-	}
-	uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
-	if (!uri || g_uri_get_userinfo(uri))
-		return FALSE;
-	scheme = g_uri_get_scheme(uri);
-	host = g_uri_get_host(uri);
-	if (!host || !*host)
-		return FALSE;
-	if (!g_ascii_strcasecmp(scheme, "https"))
-		return TRUE;
-	return !g_ascii_strcasecmp(scheme, "http") && is_loopback_host(host);
-}
-
 static gpointer p115_init(const TkrHost *host, GHashTable *config,
 			  GError **error)
 {
 	const char *url = g_hash_table_lookup(config, "token_url");
 	State *st;
 
-	if (url && !token_url_ok(url)) {
+	if (url && !host->url_ok(url, NULL)) {
 		g_set_error_literal(error, TKR_PROVIDER_ERROR,
 				    TKR_PROVIDER_ERROR_CONFIG,
 				    "bad value for 'token_url': want an https "
@@ -114,16 +77,6 @@ static void p115_finish(gpointer data)
 
 	g_free(st->token_url);
 	g_free(st);
-}
-
-static void token_set_clear(const TkrHost *host, TkrTokenSet *t)
-{
-	host->secret_free(t->access_token);
-	host->secret_free(t->refresh_token);
-	g_free(t->token_type);
-	if (t->extras)
-		g_hash_table_unref(t->extras);
-	memset(t, 0, sizeof(*t));
 }
 
 /* ---- the raw top level of a body ------------------------------------ */
@@ -495,7 +448,7 @@ static gboolean parse_data(const TkrHost *host, const TkrJson *root,
 	    !host->json_int(data, "expires_in", 1, EXPIRES_IN_MAX, TRUE,
 			    &expires_in, error)) {
 		g_prefix_error(error, "refresh answer: ");
-		token_set_clear(host, out);
+		host->token_set_clear(out);
 		return FALSE;
 	}
 	out->expires_at = now + expires_in;

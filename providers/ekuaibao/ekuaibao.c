@@ -86,37 +86,6 @@ static void ekb_finish(gpointer data)
 	g_free(st);
 }
 
-static GHashTable *extras_new(const TkrHost *host)
-{
-	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-				     (GDestroyNotify)host->secret_free);
-}
-
-static const char *extra(const TkrTokenSet *t, const char *key)
-{
-	return t->extras ? g_hash_table_lookup(t->extras, key) : NULL;
-}
-
-static void set_extra(const TkrHost *host, TkrTokenSet *t, const char *key,
-		      const char *value)
-{
-	if (!value)
-		return;
-	if (!t->extras)
-		t->extras = extras_new(host);
-	g_hash_table_insert(t->extras, g_strdup(key), host->secret_dup(value));
-}
-
-static void token_set_clear(const TkrHost *host, TkrTokenSet *t)
-{
-	host->secret_free(t->access_token);
-	host->secret_free(t->refresh_token);
-	g_free(t->token_type);
-	if (t->extras)
-		g_hash_table_unref(t->extras);
-	memset(t, 0, sizeof(*t));
-}
-
 /* The errorMessage of an error body, made safe to print; or NULL. */
 static char *server_message(const TkrHost *host, const TkrHttpResponse *r)
 {
@@ -189,14 +158,14 @@ static gboolean parse_tokens(const TkrHost *host, const TkrHttpResponse *r,
 	out->issued_at = host->now();
 	if (host->json_has(value, "corporationId") &&
 	    (corp = host->json_string(value, "corporationId", NULL))) {
-		set_extra(host, out, "corporation_id", corp);
+		host->set_extra(out, "corporation_id", corp);
 		g_free(corp);
 	}
 	ok = TRUE;
 out:
 	host->json_free(root);
 	if (!ok)
-		token_set_clear(host, out);
+		host->token_set_clear(out);
 	return ok;
 }
 
@@ -263,7 +232,7 @@ static gboolean refresh_once(State *st, const TkrHost *host,
 {
 	g_autofree char *days = NULL;
 	g_autofree char *base = NULL;
-	const char *pairs[9];
+	const char *pairs[9], *power;
 	TkrSecret *url;
 	gboolean ok;
 	int n = 0;
@@ -290,9 +259,9 @@ static gboolean refresh_once(State *st, const TkrHost *host,
 	 * (PROVIDERS.md 1.2): their record says so, unless configured.
 	 */
 	pairs[n++] = "powerCode";
+	power = host->extra(cur, "power_code");
 	pairs[n++] = st->power_code ? st->power_code :
-		     extra(cur, "power_code") ? extra(cur, "power_code") :
-		     POWER_CODE_DEFAULT;
+		     power ? power : POWER_CODE_DEFAULT;
 	pairs[n] = NULL;
 	url = host->url_with_query(base, pairs);
 	host->trace(host, "ekuaibao: refreshToken%s",
@@ -334,7 +303,7 @@ static gboolean refresh_tokens(State *st, const TkrHost *host,
 	}
 }
 
-/* Keep the app credentials (for re-login) and the tenant in the record. */
+/* What a refresh inside acquire() must keep of the first issue. */
 static void carry_extras(const TkrHost *host, const TkrTokenSet *from,
 			 TkrTokenSet *to)
 {
@@ -344,8 +313,8 @@ static void carry_extras(const TkrHost *host, const TkrTokenSet *from,
 	int i;
 
 	for (i = 0; keep[i]; i++) {
-		if (!extra(to, keep[i]))
-			set_extra(host, to, keep[i], extra(from, keep[i]));
+		if (!host->extra(to, keep[i]))
+			host->set_extra(to, keep[i], host->extra(from, keep[i]));
 	}
 }
 
@@ -363,11 +332,11 @@ static gboolean acquire(State *st, const TkrHost *host, const char *app_key,
 
 	if (!get_access_token(st, host, app_key, app_security, &first, error))
 		return FALSE;
-	set_extra(host, &first, "app_key", app_key);
-	set_extra(host, &first, "app_security", app_security);
+	host->set_extra(&first, "app_key", app_key);
+	host->set_extra(&first, "app_security", app_security);
 	if (refresh_tokens(st, host, &first, out, &local)) {
 		carry_extras(host, &first, out);
-		token_set_clear(host, &first);
+		host->token_set_clear(&first);
 		return TRUE;
 	}
 	host->trace(host, "ekuaibao: keeping the 2-hour token: %s",
@@ -413,7 +382,7 @@ static gboolean verify_code_login(State *st, const TkrHost *host,
 	ok = exchange(host, url, NULL, "verify code login", out, error);
 	host->secret_free(url);
 	if (ok)
-		set_extra(host, out, "power_code", POWER_CODE_LEGACY);
+		host->set_extra(out, "power_code", POWER_CODE_LEGACY);
 	if (!ok && g_error_matches(*error, TKR_PROVIDER_ERROR,
 				   TKR_PROVIDER_ERROR_LOGIN_NEEDED))
 		g_prefix_error(error, "verify code rejected (single use, "
@@ -461,17 +430,15 @@ static gboolean ekb_refresh(gpointer data, const TkrHost *host,
 			    GError **error)
 {
 	State *st = data;
-	const char *app_key = extra(cur, "app_key");
-	const char *app_security = extra(cur, "app_security");
+	const char *app_key = host->extra(cur, "app_key");
+	const char *app_security = host->extra(cur, "app_security");
 	GError *local = NULL;
 	gboolean can_acquire = app_key && app_security;
 
 	/* An expired token cannot be refreshed, only re-acquired. */
 	if (!cur->expires_at || cur->expires_at > host->now()) {
-		if (refresh_tokens(st, host, cur, out, &local)) {
-			carry_extras(host, cur, out);
+		if (refresh_tokens(st, host, cur, out, &local))
 			return TRUE;
-		}
 		if (!can_acquire ||
 		    !g_error_matches(local, TKR_PROVIDER_ERROR,
 				     TKR_PROVIDER_ERROR_LOGIN_NEEDED)) {
@@ -489,10 +456,7 @@ static gboolean ekb_refresh(gpointer data, const TkrHost *host,
 				    "cannot refresh an expired token");
 		return FALSE;
 	}
-	if (!acquire(st, host, app_key, app_security, out, error))
-		return FALSE;
-	carry_extras(host, cur, out);
-	return TRUE;
+	return acquire(st, host, app_key, app_security, out, error);
 }
 
 const TkrProvider tkr_provider_v1 = {

@@ -162,35 +162,6 @@ static void lb_finish(gpointer data)
 	g_free(st);
 }
 
-/* ---- token sets ----------------------------------------------------- */
-
-static const char *extra(const TkrTokenSet *t, const char *key)
-{
-	return t->extras ? g_hash_table_lookup(t->extras, key) : NULL;
-}
-
-static void set_extra(const TkrHost *host, TkrTokenSet *t, const char *key,
-		      const char *value)
-{
-	if (!value)
-		return;
-	if (!t->extras)
-		t->extras = g_hash_table_new_full(
-			g_str_hash, g_str_equal, g_free,
-			(GDestroyNotify)host->secret_free);
-	g_hash_table_insert(t->extras, g_strdup(key), host->secret_dup(value));
-}
-
-static void token_set_clear(const TkrHost *host, TkrTokenSet *t)
-{
-	host->secret_free(t->access_token);
-	host->secret_free(t->refresh_token);
-	g_free(t->token_type);
-	if (t->extras)
-		g_hash_table_unref(t->extras);
-	memset(t, 0, sizeof(*t));
-}
-
 /* ---- times ---------------------------------------------------------- */
 
 /*
@@ -577,8 +548,8 @@ static gboolean rotate(State *st, const TkrHost *host,
 	g_autofree char *expired_at = format_time_ms(requested_ms);
 	Call call = {
 		.token = cur->access_token,
-		.app_key = extra(cur, "app_key"),
-		.app_secret = extra(cur, "app_secret"),
+		.app_key = host->extra(cur, "app_key"),
+		.app_secret = host->extra(cur, "app_secret"),
 		.expired_at = expired_at,
 	};
 	int attempt;
@@ -732,8 +703,8 @@ static gboolean lb_login(gpointer data, const TkrHost *host, TkrTokenSet *out,
 	out->expires_at = expires;
 	out->issued_at = now;
 	out->token_type = NULL;		/* raw in Authorization, no scheme */
-	set_extra(host, out, "app_key", key);
-	set_extra(host, out, "app_secret", secret);
+	host->set_extra(out, "app_key", key);
+	host->set_extra(out, "app_secret", secret);
 	host->trace(host, "longbridge: token recorded, %s",
 		    key ? "requests will be signed" : "no app credentials");
 	ok = TRUE;
@@ -766,12 +737,10 @@ static gboolean lb_refresh(gpointer data, const TkrHost *host,
 		return FALSE;
 	}
 	if (!rotate(st, host, cur, out, error)) {
-		token_set_clear(host, out);
+		host->token_set_clear(out);
 		return FALSE;
 	}
 	/* No refresh token: the core keeps none; keep the app credentials. */
-	set_extra(host, out, "app_key", extra(cur, "app_key"));
-	set_extra(host, out, "app_secret", extra(cur, "app_secret"));
 	return TRUE;
 }
 

@@ -78,46 +78,14 @@ static gboolean vschar(const char *s, gsize max)
 	return i > 0;
 }
 
-/* 127.0.0.0/8 written as a dotted quad, nothing else. */
-static gboolean ipv4_loopback(const char *host)
-{
-	guint64 part;
-	char *end;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (!g_ascii_isdigit(*host))
-			return FALSE;
-		part = g_ascii_strtoull(host, &end, 10);
-		if (part > 255 || end - host > 3 || (i == 0 && part != 127))
-			return FALSE;
-		host = end;
-		if (i < 3 && *host++ != '.')
-			return FALSE;
-	}
-	return !*host;
-}
-
-static gboolean loopback(const char *host)
-{
-	return !g_ascii_strcasecmp(host, "localhost") ||
-	       !strcmp(host, "::1") || !strcmp(host, "[::1]") ||
-	       ipv4_loopback(host);
-}
-
 /*
  * https, or http to a loopback host (SECURITY.md S1); no user name, query
  * or fragment: nothing secret and nothing variable goes in the URL
  * (PROVIDERS.md 4.1).  The HTTP module enforces S1 again on every request.
  */
-static gboolean check_token_url(const char *url, GError **error)
+static gboolean check_token_url(const TkrHost *host, const char *url,
+				GError **error)
 {
-	const char *want = "want https://host[:port]/path (plain http only to "
-			   "a loopback host), without user, query or fragment";
-	g_autoptr(GUri) uri = NULL;
-	const char *scheme, *host;
-	const char *p;
-
 	if (!url || !*url) {
 		g_set_error_literal(error, TKR_PROVIDER_ERROR,
 				    TKR_PROVIDER_ERROR_CONFIG,
@@ -125,23 +93,12 @@ static gboolean check_token_url(const char *url, GError **error)
 				    "endpoint)");
 		return FALSE;
 	}
-	for (p = url; *p; p++) {
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return config_error(error, "token_url", want);
-	}
-	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
-	if (!uri)
-		return config_error(error, "token_url", want);
-	scheme = g_uri_get_scheme(uri);
-	host = g_uri_get_host(uri);
-	if (!host || !*host || g_uri_get_userinfo(uri) ||
-	    g_uri_get_query(uri) || g_uri_get_fragment(uri))
-		return config_error(error, "token_url", want);
-	if (!g_ascii_strcasecmp(scheme, "https"))
-		return TRUE;
-	if (!g_ascii_strcasecmp(scheme, "http") && loopback(host))
-		return TRUE;
-	return config_error(error, "token_url", want);
+	if (!host->url_ok(url, NULL))
+		return config_error(error, "token_url",
+				    "want https://host[:port]/path (plain "
+				    "http only to a loopback host), without "
+				    "user, query or fragment");
+	return TRUE;
 }
 
 /* scope = scope-token *( SP scope-token ), scope-token = 1*NQCHAR. */
@@ -172,7 +129,7 @@ static gpointer oa_init(const TkrHost *host, GHashTable *config,
 	ClientAuth mode = AUTH_DEFAULT;
 	State *st;
 
-	if (!check_token_url(token_url, error))
+	if (!check_token_url(host, token_url, error))
 		return NULL;
 	if (!client_id) {
 		g_set_error_literal(error, TKR_PROVIDER_ERROR,
@@ -221,47 +178,6 @@ static void oa_finish(gpointer data)
 	g_free(st->client_id);
 	g_free(st->scope);
 	g_free(st);
-}
-
-static const char *extra(const TkrTokenSet *t, const char *key)
-{
-	return t->extras ? g_hash_table_lookup(t->extras, key) : NULL;
-}
-
-static void set_extra(const TkrHost *host, TkrTokenSet *t, const char *key,
-		      const char *value)
-{
-	if (!t->extras)
-		t->extras = g_hash_table_new_full(g_str_hash, g_str_equal,
-						  g_free, (GDestroyNotify)
-						  host->secret_free);
-	g_hash_table_insert(t->extras, g_strdup(key), host->secret_dup(value));
-}
-
-/* Keep everything the record held besides the tokens (the client secret). */
-static void carry_extras(const TkrHost *host, const TkrTokenSet *from,
-			 TkrTokenSet *to)
-{
-	GHashTableIter it;
-	gpointer key, value;
-
-	if (!from->extras)
-		return;
-	g_hash_table_iter_init(&it, from->extras);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		if (value && !extra(to, key))
-			set_extra(host, to, key, value);
-	}
-}
-
-static void token_set_clear(const TkrHost *host, TkrTokenSet *t)
-{
-	host->secret_free(t->access_token);
-	host->secret_free(t->refresh_token);
-	g_free(t->token_type);
-	if (t->extras)
-		g_hash_table_unref(t->extras);
-	memset(t, 0, sizeof(*t));
 }
 
 /* The method in use: configured, else basic when a secret is stored. */
@@ -469,7 +385,7 @@ fail:
 out:
 	host->json_free(root);
 	if (!ok)
-		token_set_clear(host, out);
+		host->token_set_clear(out);
 	return ok;
 }
 
@@ -634,7 +550,7 @@ static gboolean oa_login(gpointer data, const TkrHost *host, TkrTokenSet *out,
 			out->refresh_token = g_steal_pointer(&rt);
 	}
 	if (secret)
-		set_extra(host, out, "client_secret", secret);
+		host->set_extra(out, "client_secret", secret);
 	ok = TRUE;
 out:
 	host->secret_free(rt);
@@ -662,12 +578,11 @@ static gboolean oa_refresh(gpointer data, const TkrHost *host,
 		return FALSE;
 	}
 	if (!refresh_with(st, host, current->refresh_token,
-			  extra(current, "client_secret"), out, error))
+			  host->extra(current, "client_secret"), out, error))
 		return FALSE;
 	if (out->refresh_token &&
 	    host->secret_equal(out->refresh_token, current->refresh_token))
 		host->trace(host, "oauth2: the refresh token is unchanged");
-	carry_extras(host, current, out);
 	return TRUE;
 }
 
