@@ -328,15 +328,28 @@ TkrSecret *tkr_docker_get(const char *key, GError **error)
 	return answer(best->server, best->username, best->secret);
 }
 
-/* Servers of the items a store or erase of key replaces. */
-static char **servers_of(GPtrArray *matches)
+/*
+ * Open the keyring and find the servers of the items for key (exact or
+ * canonically equal): the items a store or erase of key replaces.
+ * Returns: (transfer full) the servers, or NULL with an error.
+ */
+static char **matching_servers(const char *key, TkrKeyring **kr,
+			       GError **error)
 {
-	GStrvBuilder *b = g_strv_builder_new();
+	g_autoptr(GPtrArray) items = NULL;
+	g_autoptr(GPtrArray) matches = NULL;
+	GStrvBuilder *b;
 	char **out;
 	guint i;
 
+	*kr = tkr_keyring_open(error);
+	if (!*kr || !(items = tkr_keyring_docker_list(*kr, FALSE, error)))
+		return NULL;
+	matches = same_key(items, key);
+	b = g_strv_builder_new();
 	for (i = 0; i < matches->len; i++)
-		g_strv_builder_add(b, ((TkrDockerItem *)matches->pdata[i])->server);
+		g_strv_builder_add(b, ((TkrDockerItem *)
+				       matches->pdata[i])->server);
 	out = g_strv_builder_end(b);
 	g_strv_builder_unref(b);
 	return out;
@@ -347,8 +360,6 @@ gboolean tkr_docker_store(const char *server, const char *username,
 {
 	g_autoptr(TkrConfig) config = NULL;
 	g_autoptr(TkrKeyring) kr = NULL;
-	g_autoptr(GPtrArray) items = NULL;
-	g_autoptr(GPtrArray) matches = NULL;
 	g_auto(GStrv) replace = NULL;
 	g_autofree char *canon = tkr_docker_canonical(server);
 	const char *key = server;
@@ -363,14 +374,9 @@ gboolean tkr_docker_store(const char *server, const char *username,
 				    "refusing a value with a line break");
 		return FALSE;
 	}
-	kr = tkr_keyring_open(error);
-	if (!kr)
+	replace = matching_servers(server, &kr, error);
+	if (!replace)
 		return FALSE;
-	items = tkr_keyring_docker_list(kr, FALSE, error);
-	if (!items)
-		return FALSE;
-	matches = same_key(items, server);
-	replace = servers_of(matches);
 	/* Docker Hub's items all go under the CLI's own key. */
 	if (canon && !strcmp(canon, "https://index.docker.io/v1"))
 		key = TKR_DOCKER_HUB;
@@ -382,8 +388,6 @@ gboolean tkr_docker_erase(const char *key, GError **error)
 {
 	g_autoptr(TkrConfig) config = NULL;
 	g_autoptr(TkrKeyring) kr = NULL;
-	g_autoptr(GPtrArray) items = NULL;
-	g_autoptr(GPtrArray) matches = NULL;
 	g_auto(GStrv) servers = NULL;
 
 	/* docker logout of an account: "tokenring logout NAME" does that. */
@@ -391,15 +395,9 @@ gboolean tkr_docker_erase(const char *key, GError **error)
 		tkr_trace(NULL, "erase: account credentials stay");
 		return TRUE;
 	}
-	kr = tkr_keyring_open(error);
-	if (!kr)
-		return FALSE;
-	items = tkr_keyring_docker_list(kr, FALSE, error);
-	if (!items)
-		return FALSE;
-	matches = same_key(items, key);
-	servers = servers_of(matches);
-	return tkr_keyring_docker_erase(kr, (const char *const *)servers,
+	servers = matching_servers(key, &kr, error);
+	return servers &&
+	       tkr_keyring_docker_erase(kr, (const char *const *)servers,
 					error);
 }
 

@@ -39,8 +39,9 @@ void tkr_docker_item_free(TkrDockerItem *item)
 	g_free(item);
 }
 
-static GList *search_all(TkrKeyring *kr, gboolean with_secrets,
-			 GError **error)
+/* Every docker item, with secrets when with_secrets. */
+static gboolean search_all(TkrKeyring *kr, gboolean with_secrets,
+			   GList **items, GError **error)
 {
 	g_autoptr(GHashTable) attrs = g_hash_table_new(g_str_hash,
 						       g_str_equal);
@@ -49,7 +50,7 @@ static GList *search_all(TkrKeyring *kr, gboolean with_secrets,
 	return tkr_keyring_search(kr, &docker_schema, attrs,
 				  SECRET_SEARCH_ALL |
 				  (with_secrets ? SECRET_SEARCH_LOAD_SECRETS : 0),
-				  error);
+				  items, error);
 }
 
 GPtrArray *tkr_keyring_docker_list(TkrKeyring *kr, gboolean with_secrets,
@@ -57,14 +58,10 @@ GPtrArray *tkr_keyring_docker_list(TkrKeyring *kr, gboolean with_secrets,
 {
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)tkr_docker_item_free);
-	GError *local = NULL;
 	GList *items, *l;
 
-	items = search_all(kr, with_secrets, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search_all(kr, with_secrets, &items, error))
 		return NULL;
-	}
 	if (!items) {
 		GError *nf = NULL;
 
@@ -124,7 +121,6 @@ gboolean tkr_keyring_docker_store(TkrKeyring *kr, const char *server,
 						       g_str_equal);
 	g_autofree char *created = NULL;
 	gboolean kept = FALSE, ok = TRUE;
-	GError *local = NULL;
 	GList *items, *l;
 
 	g_hash_table_insert(attrs, "label", DOCKER_LABEL);
@@ -135,11 +131,8 @@ gboolean tkr_keyring_docker_store(TkrKeyring *kr, const char *server,
 				     strlen(secret), error);
 	if (!created)
 		return FALSE;
-	items = search_all(kr, TRUE, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search_all(kr, TRUE, &items, error))
 		return FALSE;
-	}
 	for (l = items; l; l = l->next) {
 		const char *path = g_dbus_proxy_get_object_path(l->data);
 		g_autoptr(GHashTable) have = secret_item_get_attributes(l->data);
@@ -171,15 +164,11 @@ gboolean tkr_keyring_docker_store(TkrKeyring *kr, const char *server,
 gboolean tkr_keyring_docker_erase(TkrKeyring *kr, const char *const *servers,
 				  GError **error)
 {
-	GError *local = NULL;
 	gboolean ok = TRUE;
 	GList *items, *l;
 
-	items = search_all(kr, FALSE, &local);
-	if (local) {
-		g_propagate_error(error, local);
+	if (!search_all(kr, FALSE, &items, error))
 		return FALSE;
-	}
 	for (l = items; l && ok; l = l->next) {
 		g_autoptr(GHashTable) have = secret_item_get_attributes(l->data);
 

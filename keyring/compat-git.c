@@ -18,6 +18,8 @@
 
 #define GIT_SCHEMA_NEW "org.git.Password"
 #define GIT_SCHEMA_OLD "org.gnome.keyring.NetworkPassword"
+/* Every item of either layout, with its secret. */
+#define SEARCH_FLAGS (SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS)
 
 /* A stored secret larger than this is somebody else's garbage. */
 #define TKR_GIT_SECRET_MAX (64 * 1024)
@@ -67,22 +69,6 @@ static GHashTable *attributes_for(const TkrCredential *c, GError **error)
 	if (c->path)
 		g_hash_table_insert(attrs, "object", g_strdup(c->path));
 	return g_steal_pointer(&attrs);
-}
-
-/* Every item of either layout matching attrs, secrets loaded, newest first. */
-static gboolean search(TkrKeyring *kr, GHashTable *attrs, GList **items,
-		       GError **error)
-{
-	GError *local = NULL;
-
-	*items = tkr_keyring_search(kr, &git_schema, attrs,
-				    SECRET_SEARCH_ALL |
-				    SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
-		return FALSE;
-	}
-	return TRUE;
 }
 
 /*
@@ -178,7 +164,8 @@ gboolean tkr_keyring_git_lookup(TkrKeyring *kr, const TkrCredential *query,
 
 	if (!attrs)
 		return FALSE;
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &git_schema, attrs, SEARCH_FLAGS, &items,
+				 error))
 		return FALSE;
 	/* Newest first: the first usable item wins, all of it from one item. */
 	for (l = items; l && !ok; l = l->next) {
@@ -299,7 +286,8 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 	 * git approves the credential after every successful request; when
 	 * the keyring already holds exactly this, there is nothing to write.
 	 */
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &git_schema, attrs, SEARCH_FLAGS, &items,
+				 error))
 		return FALSE;
 	for (l = items; l && !kept; l = l->next)
 		kept = same_item(l->data, attrs) && holds(l->data, secret);
@@ -322,7 +310,8 @@ gboolean tkr_keyring_git_store(TkrKeyring *kr, const TkrCredential *c,
 	 * newest git-credential-libsecret leaves them.  A crash in between
 	 * leaves two items, and lookups take the newer.
 	 */
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &git_schema, attrs, SEARCH_FLAGS, &items,
+				 error))
 		return FALSE;
 	for (l = items; l; l = l->next) {
 		if (!strcmp(g_dbus_proxy_get_object_path(l->data), created))
@@ -355,7 +344,8 @@ gboolean tkr_keyring_git_erase(TkrKeyring *kr, const TkrCredential *c,
 		*erased = 0;
 	if (!attrs)
 		return FALSE;
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &git_schema, attrs, SEARCH_FLAGS, &items,
+				 error))
 		return FALSE;
 	/* Decide everything first: a locked item stops the whole erase. */
 	doomed = g_ptr_array_new();

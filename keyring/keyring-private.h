@@ -16,13 +16,13 @@ struct _TkrKeyring {
 };
 
 /*
- * Returns: (transfer full) the matching items (SecretItem *), newest first
- * (ties broken by object path), or NULL with *error set; an empty result is
- * NULL with no error.
+ * Put the matching items (SecretItem *, transfer full) in *items, newest
+ * first (ties broken by creation, then object path); an empty result is
+ * TRUE with *items NULL.  FALSE with *error set otherwise.
  */
-GList *tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
-			  GHashTable *attributes, SecretSearchFlags flags,
-			  GError **error);
+gboolean tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
+			    GHashTable *attributes, SecretSearchFlags flags,
+			    GList **items, GError **error);
 
 /*
  * Create a new item holding secret[0..len) as text/plain in the default

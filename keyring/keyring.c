@@ -251,32 +251,33 @@ static gboolean utf8_ok(GHashTable *attributes, const char *label,
 	return TRUE;
 }
 
-GList *tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
-			  GHashTable *attributes, SecretSearchFlags flags,
-			  GError **error)
+gboolean tkr_keyring_search(TkrKeyring *kr, const SecretSchema *schema,
+			    GHashTable *attributes, SecretSearchFlags flags,
+			    GList **items, GError **error)
 {
 	g_autoptr(GCancellable) cancel = g_cancellable_new();
 	g_autoptr(GAsyncResult) result = NULL;
 	GError *local = NULL;
-	GList *items;
 
+	*items = NULL;
 	if (!utf8_ok(attributes, NULL, error))
-		return NULL;
+		return FALSE;
 	secret_service_search(kr->service, schema, attributes, flags, cancel,
 			      on_done, &result);
 	if (!wait_for(kr, cancel, &result)) {
 		no_answer(kr, error);
-		return NULL;
+		return FALSE;
 	}
-	items = secret_service_search_finish(kr->service, result, &local);
+	*items = secret_service_search_finish(kr->service, result, &local);
 	if (local) {
 		classify(kr, cancel, local, error);
-		g_list_free_full(items, g_object_unref);
-		return NULL;
+		g_list_free_full(g_steal_pointer(items), g_object_unref);
+		return FALSE;
 	}
 	tkr_trace(&tkr_trace_keyring, "search found %u item(s)",
-		  g_list_length(items));
-	return g_list_sort(items, newest_first);
+		  g_list_length(*items));
+	*items = g_list_sort(*items, newest_first);
+	return TRUE;
 }
 
 char *tkr_keyring_create(TkrKeyring *kr, const SecretSchema *schema,

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#define SEARCH_FLAGS (SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS)
+
 /* A record larger than this is not ours. */
 #define TKR_RECORD_MAX (256 * 1024)
 
@@ -31,21 +33,6 @@ static GHashTable *account_attributes(const char *account,
 	if (provider)
 		g_hash_table_insert(attrs, "provider", (gpointer)provider);
 	return attrs;
-}
-
-static gboolean search(TkrKeyring *kr, GHashTable *attrs, GList **items,
-		       GError **error)
-{
-	GError *local = NULL;
-
-	*items = tkr_keyring_search(kr, &account_schema, attrs,
-				    SECRET_SEARCH_ALL |
-				    SECRET_SEARCH_LOAD_SECRETS, &local);
-	if (local) {
-		g_propagate_error(error, local);
-		return FALSE;
-	}
-	return TRUE;
 }
 
 /* Decode item's secret into rec; a locked item is reported as locked. */
@@ -77,7 +64,8 @@ gboolean tkr_keyring_record_load(TkrKeyring *kr, const char *account,
 	gboolean ok;
 
 	tkr_record_release(rec);
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &account_schema, attrs, SEARCH_FLAGS,
+				&items, error))
 		return FALSE;
 	if (!items)
 		return tkr_keyring_not_found(kr, error);
@@ -103,7 +91,8 @@ gboolean tkr_keyring_record_store(TkrKeyring *kr, const char *account,
 				 strlen(secret), error))
 		return FALSE;
 	/* Read back: a silent drop must not pass for a stored token. */
-	if (!search(kr, any, &items, error))
+	if (!tkr_keyring_search(kr, &account_schema, any, SEARCH_FLAGS,
+				&items, error))
 		return FALSE;
 	for (l = items; l; l = l->next) {
 		g_autoptr(GHashTable) have = secret_item_get_attributes(l->data);
@@ -138,7 +127,8 @@ gboolean tkr_keyring_record_delete(TkrKeyring *kr, const char *account,
 
 	if (deleted)
 		*deleted = FALSE;
-	if (!search(kr, attrs, &items, error))
+	if (!tkr_keyring_search(kr, &account_schema, attrs, SEARCH_FLAGS,
+				&items, error))
 		return FALSE;
 	for (l = items; l && ok; l = l->next) {
 		ok = tkr_keyring_delete(kr, l->data, error);
