@@ -311,6 +311,16 @@ static gboolean url_ok(const char *url, GError **error)
 	return uri != NULL;
 }
 
+static void inform(const TkrHost *host, const char *text)
+{
+	g_autofree char *line = NULL;
+
+	if (!IMPL(host)->conversing)
+		return;
+	line = tkr_error_sanitize(text, 2000);
+	g_printerr("%s\n", line);
+}
+
 static char *sanitize(const char *text, gsize max)
 {
 	return tkr_error_sanitize(text, max);
@@ -342,6 +352,7 @@ void tkr_host_init(TkrHostImpl *h, const TkrAccount *account)
 	h->host.sanitize = sanitize;
 	h->host.trace = host_trace;
 	h->host.converse = converse;
+	h->host.inform = inform;
 	h->host.now = now_s;
 	h->host.now_ms = now_ms;
 	h->host.sleep_ms = sleep_ms;

@@ -206,6 +206,13 @@ struct _TkrHost {
 			       const char *prompt, TkrFieldFlags flags,
 			       GError **error);
 
+	/*
+	 * Show the user one line during login (a device-code link, a QR
+	 * payload): on stderr, control bytes escaped.  Only valid during
+	 * login; never pass a secret.
+	 */
+	void (*inform)(const TkrHost *host, const char *text);
+
 	/* Now, in seconds and in milliseconds since the epoch. */
 	gint64 (*now)(void);
 	gint64 (*now_ms)(void);
