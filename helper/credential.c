@@ -43,18 +43,33 @@ static gboolean blank_line_in(const char *buf, size_t from, size_t to)
 TkrSecret *tkr_input_read(int fd, size_t max, gboolean to_blank_line,
 			  size_t *len, GError **error)
 {
-	g_autoptr(TkrSecret) buf = tkr_secret_new(max);
+	/*
+	 * Start small and grow: a git request is a few hundred bytes, and
+	 * every page of secret memory is locked and zeroed up front.
+	 */
+	g_autoptr(TkrSecret) buf = tkr_secret_new(MIN(max, 4096));
 	size_t have = 0;
 	gboolean complete = FALSE;
 	ssize_t n;
 
 	/*
-	 * Read in small steps and stop at a blank line: a caller may keep
-	 * the pipe open after the request (typing into a terminal), so
-	 * waiting for EOF would hang.
+	 * Read in small steps and, for git, stop at a blank line: a caller
+	 * may keep the pipe open after the request (typing into a
+	 * terminal), so waiting for EOF would hang.
 	 */
 	while (have < max) {
-		n = read(fd, buf + have, MIN(4096, max - have));
+		size_t room = tkr_secret_capacity(buf) - have;
+
+		if (!room) {
+			TkrSecret *bigger = tkr_secret_new(
+				MIN(max, tkr_secret_capacity(buf) * 4));
+
+			memcpy(bigger, buf, have);
+			tkr_secret_free(buf);
+			buf = bigger;
+			room = tkr_secret_capacity(buf) - have;
+		}
+		n = read(fd, buf + have, MIN(4096, room));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -132,7 +147,8 @@ static void set_attribute(TkrCredential *c, const char *key,
 gboolean tkr_kv_parse(const char *buf, size_t len, TkrKvFunc func,
 		      gpointer data, GError **error)
 {
-	g_autoptr(TkrSecret) line = tkr_secret_new(TKR_GIT_LINE_MAX);
+	/* No line is longer than the input (nor than the limit). */
+	g_autoptr(TkrSecret) line = tkr_secret_new(MIN(len, TKR_GIT_LINE_MAX));
 	const char *p = buf, *end = buf + len;
 
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
