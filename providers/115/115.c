@@ -10,57 +10,26 @@
  * refreshes do; and refreshing too often is punished (40140117), so a
  * login that is given an access token does not refresh at all.  Nothing is
  * retried here: an ambiguous answer may have rotated the pair already.
- *
- * Login either imports the tokens of an authorisation made elsewhere, or,
- * given the app's AppID as client_id, runs the device-code flow with PKCE
- * itself (PROVIDERS.md 2.2): a QR code for the 115 app, a long poll until
- * the user confirms, then the exchange of the code_verifier for tokens.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include <tokenring/provider.h>
 
 #define TOKEN_URL_DEFAULT "https://passportapi.115.com/open/refreshToken"
-#define PASSPORT_URL_DEFAULT "https://passportapi.115.com"
-#define QRCODE_URL_DEFAULT "https://qrcodeapi.115.com"
 #define GRANT_LIFETIME (365 * 86400LL)	/* the 1-year horizon of a grant */
 #define ACCESS_LIFETIME 7200		/* what the issuing pages document */
 #define EXPIRES_IN_MAX 100000000LL	/* seconds; anything above is absurd */
 #define TOKEN_MAX 8192			/* as host->json_token */
 #define TEXT_MAX 100			/* bytes of server text in a message */
-#define LOGIN_TIMEOUT_DEFAULT 300	/* seconds to wait for the user */
-#define LOGIN_TIMEOUT_MIN 10
-#define LOGIN_TIMEOUT_MAX 1800
-#define CLIENT_ID_MAX 64		/* bytes of an AppID we accept */
-#define DEVICE_FIELD_MAX 512		/* bytes of uid, time and sign */
-#define QRCODE_MAX 2000			/* bytes of the QR payload */
-#define VERIFIER_BYTES 48		/* random bytes: 64 base64url chars */
-#define POLL_INTERVAL_MS 1000		/* the least time between two polls */
-#define POLL_FAILURES_MAX 3		/* quick failed polls in a row to bear */
-#define LONG_POLL_MS 5000		/* a failed poll this long ran out */
 
 typedef struct {
 	char *token_url;
-	char *passport_url;		/* no trailing slash */
-	char *qrcode_url;		/* no trailing slash */
-	guint login_timeout;		/* seconds */
 } State;
 
 static const char *const config_keys[] = {
-	"token_url", "passport_url", "qrcode_url", "login_timeout", NULL,
+	"token_url", NULL,
 };
 
-/*
- * client_id first: given, login runs the device-code flow and asks
- * nothing else; left empty, it imports the tokens of the other fields.
- */
 static const TkrLoginField login_fields[] = {
-	{ "client_id", "AppID of your 115 app, for a QR code login "
-	  "(empty: enter the tokens of an authorisation)",
-	  TKR_FIELD_OPTIONAL },
 	{ "refresh_token", "Refresh token (from the 115 authorisation)",
 	  TKR_FIELD_SECRET },
 	{ "access_token", "Access token (empty: obtain one by refreshing)",
@@ -68,13 +37,6 @@ static const TkrLoginField login_fields[] = {
 	{ "expires_in", "Seconds the access token has left (empty: 7200)",
 	  TKR_FIELD_OPTIONAL },
 	{ NULL, NULL, 0 },
-};
-
-enum {
-	FIELD_CLIENT_ID,
-	FIELD_REFRESH_TOKEN,
-	FIELD_ACCESS_TOKEN,
-	FIELD_EXPIRES_IN,
 };
 
 /* The numbers of the official table (PROVIDERS.md 2.3). */
@@ -89,33 +51,24 @@ enum {
 	CODE_RT_EXPIRED = 40140119,
 	CODE_RT_REUSED = 40140120,
 	CODE_AT_FAILED = 40140121,
-	/* The device-code flow's (PROVIDERS.md 2.2). */
-	CODE_BAD_CLIENT_ID = 40140106,
-	CODE_BAD_CLIENT_ID_TOO = 40140107,
-	CODE_BAD_PKCE = 40140112,
-	CODE_WRONG_VERIFIER = 40140113,
 };
 
-/* A configured URL: the policy's, named by its key; NULL if not set. */
-static gboolean config_url(const TkrHost *host, GHashTable *config,
-			   const char *key, const char *fallback,
-			   gboolean base, char **out, GError **error)
+static gpointer p115_init(const TkrHost *host, GHashTable *config,
+			  GError **error)
 {
-	const char *url = g_hash_table_lookup(config, key);
-	gsize n;
+	const char *url = g_hash_table_lookup(config, "token_url");
+	State *st;
 
 	if (url && !host->url_ok(url, NULL)) {
-		g_set_error(error, TKR_PROVIDER_ERROR,
-			    TKR_PROVIDER_ERROR_CONFIG,
-			    "bad value for '%s': want an https URL (or http "
-			    "to a loopback host)", key);
-		return FALSE;
+		g_set_error_literal(error, TKR_PROVIDER_ERROR,
+				    TKR_PROVIDER_ERROR_CONFIG,
+				    "bad value for 'token_url': want an https "
+				    "URL (or http to a loopback host)");
+		return NULL;
 	}
-	*out = g_strdup(url ? url : fallback);
-	/* A base gets paths appended: "https://host/" is "https://host". */
-	for (n = strlen(*out); base && n && (*out)[n - 1] == '/'; n--)
-		(*out)[n - 1] = '\0';
-	return TRUE;
+	st = g_new0(State, 1);
+	st->token_url = g_strdup(url ? url : TOKEN_URL_DEFAULT);
+	return st;
 }
 
 static void p115_finish(gpointer data)
@@ -123,40 +76,7 @@ static void p115_finish(gpointer data)
 	State *st = data;
 
 	g_free(st->token_url);
-	g_free(st->passport_url);
-	g_free(st->qrcode_url);
 	g_free(st);
-}
-
-static gpointer p115_init(const TkrHost *host, GHashTable *config,
-			  GError **error)
-{
-	const char *timeout = g_hash_table_lookup(config, "login_timeout");
-	guint64 seconds = LOGIN_TIMEOUT_DEFAULT;
-	State *st = g_new0(State, 1);
-
-	if (!config_url(host, config, "token_url", TOKEN_URL_DEFAULT, FALSE,
-			&st->token_url, error) ||
-	    !config_url(host, config, "passport_url", PASSPORT_URL_DEFAULT,
-			TRUE, &st->passport_url, error) ||
-	    !config_url(host, config, "qrcode_url", QRCODE_URL_DEFAULT, TRUE,
-			&st->qrcode_url, error)) {
-		p115_finish(st);
-		return NULL;
-	}
-	if (timeout && !g_ascii_string_to_unsigned(timeout, 10,
-						   LOGIN_TIMEOUT_MIN,
-						   LOGIN_TIMEOUT_MAX,
-						   &seconds, NULL)) {
-		g_set_error(error, TKR_PROVIDER_ERROR,
-			    TKR_PROVIDER_ERROR_CONFIG,
-			    "bad value for 'login_timeout': want seconds, %d "
-			    "to %d", LOGIN_TIMEOUT_MIN, LOGIN_TIMEOUT_MAX);
-		p115_finish(st);
-		return NULL;
-	}
-	st->login_timeout = (guint)seconds;
-	return st;
 }
 
 /* ---- the raw top level of a body ------------------------------------ */
