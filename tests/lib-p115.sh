@@ -7,7 +7,11 @@
 #   p115_config NAME VALUE     set one switch (VALUE is JSON)
 #   p115_active USER FIELD     refresh_token or access_token of USER's newest
 #                              active grant
-#   p115_account NAME [KEY=VALUE...]   writes the account's config group
+#   p115_wait_counter NAME N   waits (bounded) until counter NAME >= N
+#   p115_newest_uid            the uid of the newest device code
+#   p115_account NAME [KEY=VALUE...]   writes the account's config group,
+#                              with token_url, passport_url and qrcode_url
+#                              all pointing at the emulator
 #   p115_replay <RT            POST refresh_token=RT (from stdin) straight to
 #                              the emulator; prints the answer
 #   p115_record NAME           the account's keyring record without
@@ -52,6 +56,20 @@ p115_counter () {
 	python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"
 }
 
+p115_wait_counter () {
+	i=0
+	while [ "$(p115_counter "$1")" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || return 1
+		sleep 0.1
+	done
+}
+
+p115_newest_uid () {
+	p115_control devices |
+	python3 -c "import json, sys; print(json.load(sys.stdin)[-1]['uid'])"
+}
+
 p115_config () {
 	printf '{"%s": %s}\n' "$1" "$2" | p115_post config >/dev/null
 }
@@ -68,6 +86,7 @@ p115_account () {
 	{
 		printf '[%s]\nprovider = 115\nurl = %s\n' "$name" "$P115_URL"
 		printf 'token_url = %s/open/refreshToken\n' "$P115_URL"
+		printf 'passport_url = %s\nqrcode_url = %s\n' "$P115_URL" "$P115_URL"
 		for kv in "$@"; do
 			printf '%s\n' "$kv"
 		done

@@ -617,4 +617,330 @@ for r in t[\"refresh_tokens\"] + t[\"access_tokens\"]:
 		p115.log p115.err "$XDG_CONFIG_HOME/tokenring/config"
 '
 
+# ---- the device-code login (PROVIDERS.md 2.2) -----------------------
+
+# The verifier and challenge of the newest device login, from the
+# emulator's request log, checked as a PKCE pair; the verifier goes to
+# the file "verifier" (for the leak checks).
+pkce_pair () {
+	p115_control requests >requests &&
+	p115_control devices >devices &&
+	python3 <<-\PY
+	import base64, hashlib, json, re, urllib.parse
+	reqs = json.load(open("requests"))
+	dev = json.load(open("devices"))[-1]
+	def form(r):
+	    assert r["method"] == "POST", r
+	    assert r["content_type"] == "application/x-www-form-urlencoded", r
+	    return {k: v[-1] for k, v in urllib.parse.parse_qs(r["body"]).items()}
+	code = [form(r) for r in reqs if r["path"] == "/open/authDeviceCode"][-1]
+	tok = [form(r) for r in reqs if r["path"] == "/open/deviceCodeToToken"][-1]
+	assert sorted(code) == ["client_id", "code_challenge", "code_challenge_method"], code
+	assert code["client_id"] == "100195123", code
+	assert code["code_challenge_method"] == "sha256", code
+	assert sorted(tok) == ["code_verifier", "uid"], sorted(tok)
+	assert tok["uid"] == dev["uid"], "not the uid of the device code"
+	v = tok["code_verifier"]
+	assert re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", v), len(v)
+	want = base64.b64encode(hashlib.sha256(v.encode()).digest()).decode()
+	assert code["code_challenge"] == want, "challenge is not base64(sha256(verifier))"
+	polls = [r for r in reqs if r["path"] == "/get/status/"]
+	assert polls, "no status poll"
+	for r in polls:
+	    assert r["method"] == "GET" and r["body"] == "", r
+	    q = {k: v[-1] for k, v in urllib.parse.parse_qs(r["query"]).items()}
+	    assert q == {"uid": dev["uid"], "time": str(dev["time"]),
+	                 "sign": dev["sign"]}, q
+	open("verifier", "w").write(v + "\n")
+	PY
+}
+
+# Start "tokenring login NAME" with client_id=100195123 in the background;
+# its exit status lands in NAME.rc, its output in NAME.out and NAME.err.
+device_login_bg () {
+	rm -f "$1.rc" &&
+	{
+		printf "client_id=100195123\n" |
+		timeout 120 tokenring login "$1" >"$1.out" 2>"$1.err"
+		echo $? >"$1.rc"
+	} &
+}
+
+wait_rc () {
+	i=0
+	while [ ! -s "$1.rc" ]; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || return 1
+		sleep 0.1
+	done
+}
+
+grant_count () {
+	p115_control tokens |
+	python3 -c "import json, sys; print(len(json.load(sys.stdin)['grants']))"
+}
+
+test_expect_success 'device login: the QR line, one confirmation, the minted tokens' '
+	p115_post app >/dev/null <<-\EOF &&
+	{"client_id": "100195123", "user": "dev"}
+	EOF
+	p115_account pan2 &&
+	p115_config auto_confirm_after_polls 3 &&
+	test_when_finished "p115_config auto_confirm_after_polls 0" &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	printf "client_id=100195123\n" |
+	timeout 120 tokenring login pan2 >out 2>err &&
+	grep "^logged in .pan2.: token valid until" out &&
+	grep "^Scan this QR code with the 115 app (or open it): https://115.com/scan/dg-[0-9a-f]\{32\}$" err &&
+	grep "^waiting for confirmation" err &&
+	test "$(grep -c "^scanned; confirm in the app$" err)" = 1 &&
+	test "$(p115_counter device_codes)" = 1 &&
+	test "$(p115_counter status_polls)" = 4 &&
+	test "$(p115_counter device_tokens)" = 1 &&
+	test "$(p115_counter refresh)" = 0 &&
+	p115_active dev access_token >expect &&
+	tokenring token pan2 >actual &&
+	test_cmp expect actual &&
+	p115_active dev refresh_token >expect &&
+	stored pan2 refresh_token >actual &&
+	test_cmp expect actual &&
+	cp err device.err
+'
+
+test_expect_success 'device login: a PKCE pair, the status polls carry uid, time, sign' '
+	pkce_pair &&
+	test $(wc -c <verifier) = 65
+'
+
+test_expect_success 'device login: Bearer, 7200 s, the grant ends in a year' '
+	tokenring token pan2 --format json >json &&
+	tokenring status pan2 --json >status.json &&
+	python3 <<-\PY &&
+	import json, time
+	j = json.load(open("json"))
+	assert j["token_type"] == "Bearer" and j["provider"] == "115", j
+	assert 7200 - 60 < j["expires_at"] - time.time() <= 7200 + 5, j
+	s = json.load(open("status.json"))[0]
+	left = s["refresh_expires_at"] - time.time()
+	assert 365 * 86400 - 120 < left <= 365 * 86400 + 5, s
+	PY
+	tokenring status pan2 >status &&
+	grep "^refresh until: .*(in 36[45]d" status &&
+	tokenring token pan2 --format header | probe >answer &&
+	grep "\"user_name\":\"dev\"" answer
+'
+
+test_expect_success 'device login: the tokens refresh like imported ones' '
+	p115_active dev refresh_token >old.rt &&
+	tokenring refresh --force pan2 >out &&
+	grep "^refreshed" out &&
+	p115_active dev refresh_token >new.rt &&
+	! cmp -s old.rt new.rt &&
+	stored pan2 refresh_token >actual &&
+	test_cmp new.rt actual
+'
+
+test_expect_success 'the QR code expires: exit 1, nothing stored' '
+	p115_account pan3 &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	grant_count >grants.before &&
+	device_login_bg pan3 &&
+	p115_wait_counter status_polls 1 &&
+	uid=$(p115_newest_uid) &&
+	printf "{\"uid\": \"%s\", \"status\": \"expired\"}\n" "$uid" |
+	p115_post device >/dev/null &&
+	wait_rc pan3 &&
+	test "$(cat pan3.rc)" = 1 &&
+	test_must_be_empty pan3.out &&
+	grep "^Scan this QR code" pan3.err &&
+	grep "the QR code expired (115 says: qrcode expired); run .tokenring login pan3. again" pan3.err &&
+	test "$(p115_counter device_tokens)" = 0 &&
+	grant_count >grants.after &&
+	test_cmp grants.before grants.after &&
+	tokenring status pan3 >status &&
+	grep "^state: *not logged in" status
+'
+
+test_expect_success 'cancelled in the app: exit 1, nothing stored' '
+	p115_account pan7 &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	device_login_bg pan7 &&
+	p115_wait_counter device_codes 1 &&
+	uid=$(p115_newest_uid) &&
+	printf "{\"uid\": \"%s\", \"status\": \"cancelled\"}\n" "$uid" |
+	p115_post device >/dev/null &&
+	wait_rc pan7 &&
+	test "$(cat pan7.rc)" = 1 &&
+	grep "the login was cancelled in the 115 app; run .tokenring login pan7. again" pan7.err &&
+	test "$(p115_counter device_tokens)" = 0 &&
+	tokenring status pan7 >status &&
+	grep "^state: *not logged in" status
+'
+
+test_expect_success 'confirmed from outside after a scan: one scanned line, logged in' '
+	p115_account pan5 &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	device_login_bg pan5 &&
+	p115_wait_counter status_polls 1 &&
+	uid=$(p115_newest_uid) &&
+	printf "{\"uid\": \"%s\", \"status\": \"scanned\"}\n" "$uid" |
+	p115_post device >/dev/null &&
+	p115_wait_counter status_polls 3 &&
+	printf "{\"uid\": \"%s\", \"status\": \"confirmed\", \"user\": \"dev5\"}\n" "$uid" |
+	p115_post device >/dev/null &&
+	wait_rc pan5 &&
+	test "$(cat pan5.rc)" = 0 &&
+	test "$(grep -c "^scanned; confirm in the app$" pan5.err)" = 1 &&
+	p115_active dev5 access_token >expect &&
+	tokenring token pan5 >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'failed status polls are polled again; three quick ones: exit 5' '
+	p115_account pan8 &&
+	p115_config auto_confirm_after_polls 1 &&
+	test_when_finished "p115_config auto_confirm_after_polls 0" &&
+	p115_config status_fail_next "[503, {\"status\": 502, \"body\": \"\"}]" &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	printf "client_id=100195123\n" |
+	timeout 120 tokenring login pan8 >out 2>err &&
+	grep "^logged in .pan8." out &&
+	test "$(p115_counter status_polls)" = 4 &&
+	test "$(p115_counter device_tokens)" = 1 &&
+	p115_account pan9 &&
+	p115_config status_fail_next "[503, 503, 503]" &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	grant_count >grants.before &&
+	{ printf "client_id=100195123\n" |
+	  timeout 120 tokenring login pan9 >out 2>err; test $? = 5; } &&
+	grep "status poll: HTTP 503" err &&
+	test "$(p115_counter status_polls)" = 3 &&
+	test "$(p115_counter device_tokens)" = 0 &&
+	grant_count >grants.after &&
+	test_cmp grants.before grants.after &&
+	tokenring status pan9 >status &&
+	grep "^state: *not logged in" status
+'
+
+test_expect_success 'nobody confirms within login_timeout: exit 1, nothing stored' '
+	p115_account pan4 login_timeout=10 &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	grant_count >grants.before &&
+	{ printf "client_id=100195123\n" |
+	  timeout 120 tokenring login pan4 >out 2>err; test $? = 1; } &&
+	test_must_be_empty out &&
+	grep "^Scan this QR code" err &&
+	grep "no confirmation in the 115 app within 10 s (login_timeout); run .tokenring login pan4. again" err &&
+	test "$(p115_counter device_codes)" = 1 &&
+	test "$(p115_counter status_polls)" -ge 2 &&
+	test "$(p115_counter device_tokens)" = 0 &&
+	grant_count >grants.after &&
+	test_cmp grants.before grants.after &&
+	tokenring status pan4 >status &&
+	grep "^state: *not logged in" status
+'
+
+test_expect_success 'an unknown or disabled client_id: exit 1, no status poll' '
+	p115_post reset_counters </dev/null >/dev/null &&
+	{ printf "client_id=999\n" | tokenring login pan4 >out 2>err; test $? = 1; } &&
+	grep "bad client_id: 115 does not accept this AppID for a QR code login (115 code 40140106" err &&
+	! grep "^Scan this QR code" err &&
+	p115_post app >/dev/null <<-\EOF &&
+	{"client_id": "100200300", "disabled": true}
+	EOF
+	{ printf "client_id=100200300\n" | tokenring login pan4 >out 2>err; test $? = 1; } &&
+	grep "bad client_id.*(115 code 40140107" err &&
+	test "$(p115_counter device_codes)" = 2 &&
+	test "$(p115_counter status_polls)" = 0 &&
+	{ printf "client_id=100 195\n" | tokenring login pan4 >out 2>err; test $? = 2; } &&
+	grep "client_id wants the AppID of a 115 app" err &&
+	test "$(p115_counter device_codes)" = 2 &&
+	tokenring status pan4 >status &&
+	grep "^state: *not logged in" status
+'
+
+test_expect_success 'the emulator checks the pair: a wrong verifier gets 40140113' '
+	python3 - "$P115_URL" <<-\PY
+	import base64, hashlib, json, sys, urllib.parse, urllib.request
+	base = sys.argv[1]
+	def call(path, fields=None, control=None):
+	    if control is not None:
+	        req = urllib.request.Request(base + "/_control/" + path,
+	            data=json.dumps(control).encode(),
+	            headers={"Content-Type": "application/json"})
+	    elif fields is None:
+	        req = urllib.request.Request(base + path)
+	    else:
+	        req = urllib.request.Request(base + path,
+	            data=urllib.parse.urlencode(fields).encode(),
+	            headers={"Content-Type": "application/x-www-form-urlencoded"})
+	    return json.load(urllib.request.urlopen(req))
+	v = "V" * 43
+	ch = base64.b64encode(hashlib.sha256(v.encode()).digest()).decode()
+	bad = call("/open/authDeviceCode", {"client_id": "100195123",
+	    "code_challenge": ch[:-4], "code_challenge_method": "sha256"})
+	assert bad["code"] == 40140112, bad
+	bad = call("/open/authDeviceCode", {"client_id": "100195123",
+	    "code_challenge": ch, "code_challenge_method": "plain"})
+	assert bad["code"] == 40140112, bad
+	d = call("/open/authDeviceCode", {"client_id": "100195123",
+	    "code_challenge": ch, "code_challenge_method": "sha256"})["data"]
+	early = call("/open/deviceCodeToToken", {"uid": d["uid"], "code_verifier": v})
+	assert early["code"] == 40140110, early
+	call("device", control={"uid": d["uid"], "status": "confirmed"})
+	q = urllib.parse.urlencode({"uid": d["uid"], "time": d["time"], "sign": d["sign"]})
+	st = call("/get/status/?" + q)
+	assert st["state"] == 1 and st["data"]["status"] == 2, st
+	short = call("/open/deviceCodeToToken", {"uid": d["uid"], "code_verifier": "V" * 42})
+	assert short["code"] == 40140112, short
+	wrong = call("/open/deviceCodeToToken", {"uid": d["uid"], "code_verifier": "W" * 43})
+	assert wrong["code"] == 40140113, wrong
+	ok = call("/open/deviceCodeToToken", {"uid": d["uid"], "code_verifier": v})
+	assert ok["state"] == 1 and ok["data"]["refresh_token"], "no tokens"
+	again = call("/open/deviceCodeToToken", {"uid": d["uid"], "code_verifier": v})
+	assert again["code"] == 40140111, again
+	st = call("/get/status/?" + q)
+	assert st["state"] == 0, st
+	PY
+'
+
+test_expect_success 'passport_url, qrcode_url and login_timeout are checked' '
+	printf "client_id=100195123\n" >input &&
+	for kv in passport_url=http://example.com qrcode_url=ftp://127.0.0.1/x \
+		passport_url=https://user:pw@passportapi.115.com \
+		qrcode_url=not-a-url login_timeout=9 login_timeout=1801 \
+		login_timeout=60s; do
+		printf "[badkey]\nprovider = 115\nurl = https://proapi.115.com\n%s\n" "$kv" \
+			>"$TRASH/badkey.conf" &&
+		{ TOKENRING_CONFIG=$TRASH/badkey.conf tokenring login badkey <input \
+			>out 2>err; test $? = 1; } &&
+		grep "bad value for .${kv%%=*}." err || { echo "accepted $kv"; return 1; }
+	done
+'
+
+test_expect_success 'the code_verifier never shows: stderr, HTTP trace, emulator log' '
+	p115_account pan6 &&
+	p115_config auto_confirm_after_polls 1 &&
+	test_when_finished "p115_config auto_confirm_after_polls 0" &&
+	p115_post reset_counters </dev/null >/dev/null &&
+	printf "client_id=100195123\n" |
+	TOKENRING_TRACE=$TRASH/trace6.log TOKENRING_TRACE_HTTP=1 \
+	TOKENRING_TRACE_PROVIDER=1 \
+		timeout 120 tokenring login pan6 >out6 2>err6 &&
+	grep "115: authDeviceCode" err6 &&
+	grep "115: status poll 2: confirmed" err6 &&
+	grep "115: deviceCodeToToken" err6 &&
+	grep "POST http://.*/open/deviceCodeToToken" err6 &&
+	grep "code_verifier=<redacted>" err6 &&
+	cp verifier verifier.first &&
+	pkce_pair &&
+	! cmp -s verifier verifier.first &&
+	for v in $(cat verifier verifier.first); do
+		test_no_leak "$v" out6 err6 trace6.log device.err pan3.err \
+			pan5.err pan7.err p115.log p115.err || return 1
+	done &&
+	p115_active dev refresh_token >rt &&
+	test_no_leak "$(cat rt)" err6 trace6.log p115.log p115.err
+'
+
 test_done

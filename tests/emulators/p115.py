@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """115 open platform token-API emulator, for tokenring's tests.
 
-Reproduces the passport refresh endpoint and a resource probe of
-PROVIDERS.md section 2.5 on loopback, over plain HTTP, with switches for the
-open questions of section 5.  Standard library only.  The device-code and
-authorisation-code endpoints are not emulated: grants are minted through the
-control channel instead.
+Reproduces the passport refresh endpoint, the device-code login with PKCE
+(the passport and the qrcodeapi endpoints, all on the one port) and a
+resource probe of PROVIDERS.md section 2.5 on loopback, over plain HTTP,
+with switches for the open questions of section 5.  Standard library only.
+The authorisation-code endpoints are not emulated: such grants are minted
+through the control channel instead.
 
 Command line (no secret is ever taken from it):
 
@@ -25,9 +26,13 @@ revoked}; access tokens {grant, exp, status active|rotated|revoked}.  A user
 holds at most max_grants active grants per client_id: minting another
 revokes the oldest (its refresh token then gets 40140116).  Tokens look like
 "rt" or "at" + 40 base62 characters, unless the control channel chose them.
+Apps {client_id, user (who scans its QR codes), disabled}, registered
+through the control channel.  Device codes {uid, time, sign, client_id,
+method, challenge, status pending|scanned|confirmed|cancelled|expired|used,
+polls, user}.
 
 API endpoints (passport paths always answer HTTP 200, application/json,
-unless fail_next says otherwise):
+unless fail_next or status_fail_next says otherwise):
 
   POST /open/refreshToken   form body refresh_token=RT
                             (application/x-www-form-urlencoded; any other
@@ -47,6 +52,37 @@ unless fail_next says otherwise):
     grant_expiry stays, and the answer is
       {"state":1,"code":0,"message":"","data":{"access_token","refresh_token",
        "expires_in"}}
+  POST /open/authDeviceCode form client_id, code_challenge,
+                            code_challenge_method; checked in this order:
+      client_id, code_challenge or code_challenge_method missing
+                                              -> 40100000
+      client_id not registered               -> 40140106
+      the app is disabled                     -> 40140107
+      method not sha256, sha1 or md5, or the challenge not the base64
+      (standard or URL-safe, padding optional) of a digest of that method's
+      length                                  -> 40140112
+    Otherwise a device code: {"state":1,"code":0,"message":"","data":{"uid",
+    "time","qrcode","sign"}}, qrcode = "https://115.com/scan/dg-" + uid.
+  GET  /get/status/?uid=&time=&sign=   (the qrcodeapi long poll)
+      status_fail_next not empty              -> its first item, consumed
+      uid, time or sign missing               -> 40100000
+      unknown uid, or time/sign not its own   -> {"state":0,"code":0,
+                                                 "message":"qrcode invalid"}
+    Each poll counts for the uid (auto_confirm_after_polls N > 0: its Nth
+    poll makes a pending code scanned, a later one confirmed).  Then by its
+    status: pending -> {"state":1,"code":0,"message":"","data":{}} after
+    status_hold_ms; scanned -> data {"msg","status":1,"version"};
+    confirmed -> status 2; cancelled -> status -2; expired or used ->
+    {"state":0,"code":0,"message":"qrcode expired","data":{}}.
+  POST /open/deviceCodeToToken form uid, code_verifier; checked in order:
+      uid or code_verifier missing            -> 40100000
+      unknown uid, or expired, cancelled, used -> 40140111 (emulator's)
+      not confirmed yet                       -> 40140110 (emulator's)
+      verifier not 43..128 of [A-Za-z0-9-._~] -> 40140112
+      hash(verifier) != the challenge         -> 40140113
+    Otherwise the code is used and a grant is minted for the code's user
+    as /_control/grant does (counting against max_grants), answered like a
+    refresh: data {"access_token","refresh_token","expires_in"}.
   GET  /open/user/info      Authorization: Bearer AT (the resource probe,
                             boolean "state" as on proapi.115.com)
       missing or not token-shaped -> 40140123; unknown -> 40140124;
@@ -75,6 +111,11 @@ Switches (POST /_control/config {name: value, ...}; unknown names -> 400):
   refresh_delay_ms              0      a refresh commits, sleeps, then answers
   drop_after_commit             0      the next N successful refreshes commit,
                                        then close the connection unanswered
+  status_hold_ms                200    how long a pending status poll is held
+  auto_confirm_after_polls      0      N > 0: a device code's Nth status poll
+                                       scans it, the next confirms it (for a
+                                       foreground "tokenring login")
+  status_fail_next              []     as fail_next, consumed one per status poll
   fail_next                     []     consumed one per refresh call, answered
                                        without touching any state.  Items:
                                        a 115 code (int >= 1000) -> its error
@@ -103,6 +144,12 @@ log; JSON in, JSON out; errors are {"error": "..."} with 400/404):
                                  revoke in device management -> {"revoked": n}
   POST /_control/expire          {"access_token"} or {} (all): exp = now
                                  -> {"expired": n}
+  POST /_control/app            {"client_id", "user"? ("user1"), "disabled"?
+                                 (false)} registers (or replaces) an app
+  GET  /_control/devices         -> [{uid, time, sign, client_id, method,
+                                 challenge, status, polls, user}], oldest first
+  POST /_control/device          {"uid", "status": "scanned" | "confirmed" |
+                                 "cancelled" | "expired", "user"?} -> the code
   GET  /_control/active?user=U   -> {"grant","refresh_token","access_token"} of
                                  U's newest active grant (404 if none)
   GET  /_control/tokens          -> {"grants": [...], "refresh_tokens":
@@ -111,9 +158,12 @@ log; JSON in, JSON out; errors are {"error": "..."} with 400/404):
   GET  /_control/valid?token=AT  -> {"valid": bool} (what the probe would say)
   GET  /_control/counters        -> {"refresh", "rotations", "throttled",
                                  "reuse_rejected", "failed", "dropped", "probe",
-                                 "requests"}: refresh = refresh calls
-                                 received, failed = refresh calls answered
-                                 with an error of any kind
+                                 "device_codes", "status_polls",
+                                 "device_tokens", "requests"}: refresh =
+                                 refresh calls received, failed = refresh
+                                 calls answered with an error of any kind;
+                                 device_codes, status_polls, device_tokens =
+                                 calls of the three device endpoints received
   POST /_control/reset_counters  zeroes the counters AND clears the request log
   GET  /_control/requests        -> [{seq, method, path, query, content_type,
                                  headers [[name, value]], body, client, status}]
@@ -122,9 +172,10 @@ log; JSON in, JSON out; errors are {"error": "..."} with 400/404):
                                  request contents are visible (last 10000)
   POST /_control/reset           back to the start state
 
-Tokens never go to the --log file or stderr.
+Tokens and code verifiers never go to the --log file or stderr.
 """
-import argparse, hmac, ipaddress, json, os, re, secrets, signal, socket
+import argparse, base64, hashlib, hmac, ipaddress, json, os, re, secrets
+import signal, socket
 import string, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -138,9 +189,18 @@ RT_RE = re.compile(r"rt[A-Za-z0-9]{40}\Z")
 AT_RE = re.compile(r"at[A-Za-z0-9]{40}\Z")
 DEFAULT_USER = "user1"
 DEFAULT_CLIENT = "100195123"
+VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}\Z")
+DIGESTS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
+DEVICE_STATUSES = ("scanned", "confirmed", "cancelled", "expired")
 
 MESSAGES = {
     40100000: "parameter missing",
+    40140106: "client_id error",
+    40140107: "app disabled",
+    40140110: "authorization pending",
+    40140111: "uid invalid",
+    40140112: "code_challenge or code_verifier error",
+    40140113: "code_verifier error",
     40110000: "request error, please retry",
     40140114: "refresh_token format error",
     40140115: "refresh_token sign error",
@@ -167,12 +227,16 @@ DEFAULT_CONFIG = {
     "expires_in_as_string": False,
     "refresh_delay_ms": 0,
     "drop_after_commit": 0,
+    "status_hold_ms": 200,
+    "auto_confirm_after_polls": 0,
+    "status_fail_next": [],
     "fail_next": [],
 }
 BOOL_SWITCHES = ("old_access_valid_after_refresh", "legacy_error_only",
                  "state_bool", "expires_in_as_string")
 COUNTER_NAMES = ("refresh", "rotations", "throttled", "reuse_rejected",
-                 "failed", "dropped", "probe", "requests")
+                 "failed", "dropped", "probe", "device_codes", "status_polls",
+                 "device_tokens", "requests")
 
 
 class BadInput(Exception):
@@ -212,9 +276,9 @@ def check_switch(name, value):
     if name in BOOL_SWITCHES:
         if not isinstance(value, bool):
             raise BadInput(f"{name} must be true or false")
-    elif name == "fail_next":
+    elif name in ("fail_next", "status_fail_next"):
         if not isinstance(value, list):
-            raise BadInput("fail_next must be a list")
+            raise BadInput(f"{name} must be a list")
         value = [check_fail_item(i) for i in value]
     elif name == "clock_offset":
         if not is_int(value):
@@ -226,6 +290,33 @@ def check_switch(name, value):
         if not is_int(value) or value < 0:
             raise BadInput(f"{name} must be a non-negative integer")
     return value
+
+
+def b64_digest(text, size):
+    """The bytes of base64 text (either alphabet, padding optional) if
+    they are size long, else None."""
+    if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", text):
+        return None
+    if "-" in text or "_" in text:
+        if "+" in text or "/" in text:
+            return None
+        text = text.replace("-", "+").replace("_", "/")
+    text = text.rstrip("=")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except ValueError:
+        return None
+    return raw if len(raw) == size else None
+
+
+def form(headers, body):
+    """The last value of each field of a form body; {} for another type."""
+    ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != FORM_TYPE:
+        return {}
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                   keep_blank_values=True)
+    return {k: v[-1] for k, v in params.items()}
 
 
 def new_token(prefix):
@@ -260,6 +351,8 @@ class Emulator:
         self.rts = {}              # refresh token -> record
         self.ats = {}              # access token -> record
         self.next_grant = 1
+        self.apps = {}             # client_id -> {user, disabled}
+        self.devices = {}          # uid -> device code, oldest first
         self.reset_counters()
 
     def reset_counters(self):
@@ -344,7 +437,7 @@ class Emulator:
         return grant, rt, at, life, evicted
 
     # --- API (caller holds the lock) ----------------------------------------
-    def api(self, method, path, headers, body, client):
+    def api(self, method, path, query, headers, body, client):
         self.counters["requests"] += 1
         if path == "/open/refreshToken":
             if method != "POST":
@@ -359,7 +452,102 @@ class Emulator:
                 return Response(405, dumps({"error": "method not allowed"}))
             self.counters["probe"] += 1
             return self.probe(headers.get("Authorization", ""))
+        if path == "/open/authDeviceCode":
+            if method != "POST":
+                return Response(405, dumps({"error": "method not allowed"}))
+            self.counters["device_codes"] += 1
+            return self.auth_device_code(form(headers, body))
+        if path in ("/get/status/", "/get/status"):
+            if method != "GET":
+                return Response(405, dumps({"error": "method not allowed"}))
+            self.counters["status_polls"] += 1
+            return self.device_status(query)
+        if path == "/open/deviceCodeToToken":
+            if method != "POST":
+                return Response(405, dumps({"error": "method not allowed"}))
+            self.counters["device_tokens"] += 1
+            return self.device_token(form(headers, body))
         return Response(404, dumps({"error": "not found"}))
+
+    # --- the device-code flow (caller holds the lock) -----------------------
+    def auth_device_code(self, params):
+        client = params.get("client_id", "")
+        challenge = params.get("code_challenge", "")
+        method = params.get("code_challenge_method", "")
+        if not client or not challenge or not method:
+            return self.failure(40100000)
+        app = self.apps.get(client)
+        if app is None:
+            return self.failure(40140106)
+        if app["disabled"]:
+            return self.failure(40140107)
+        if method not in DIGESTS or \
+                b64_digest(challenge, DIGESTS[method]().digest_size) is None:
+            return self.failure(40140112)
+        uid = secrets.token_hex(16)
+        now = int(self.now())
+        sign = hashlib.sha1(f"{uid}:{now}:{secrets.token_hex(8)}".encode()).hexdigest()
+        self.devices[uid] = {"uid": uid, "time": now, "sign": sign,
+                             "client_id": client, "method": method,
+                             "challenge": challenge, "status": "pending",
+                             "polls": 0, "user": app["user"]}
+        return self.success({"uid": uid, "time": now, "sign": sign,
+                             "qrcode": "https://115.com/scan/dg-" + uid})
+
+    def qr_dead(self, message):
+        return Response(200, dumps({"state": self.state(False), "code": 0,
+                                    "message": message, "data": {}}))
+
+    def device_status(self, query):
+        params = {k: v[-1] for k, v in
+                  urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+        if self.config["status_fail_next"]:
+            return self.fault(self.config["status_fail_next"].pop(0))
+        uid, t, sign = (params.get(k, "") for k in ("uid", "time", "sign"))
+        if not uid or not t or not sign:
+            return self.failure(40100000)
+        dev = self.devices.get(uid)
+        if dev is None or not same(str(dev["time"]), t) or not same(dev["sign"], sign):
+            return self.qr_dead("qrcode invalid")
+        dev["polls"] += 1
+        n = self.config["auto_confirm_after_polls"]
+        if n and dev["status"] in ("pending", "scanned"):
+            if dev["polls"] == n:
+                dev["status"] = "scanned"
+            elif dev["polls"] > n:
+                dev["status"] = "confirmed"
+        status = dev["status"]
+        if status == "pending":
+            resp = self.success({})
+            resp.delay_ms = self.config["status_hold_ms"]
+            return resp
+        if status in ("scanned", "confirmed", "cancelled"):
+            code = {"scanned": 1, "confirmed": 2, "cancelled": -2}[status]
+            return self.success({"msg": status, "status": code,
+                                 "version": "1.0"})
+        return self.qr_dead("qrcode expired")
+
+    def device_token(self, params):
+        uid, verifier = params.get("uid", ""), params.get("code_verifier", "")
+        if not uid or not verifier:
+            return self.failure(40100000)
+        dev = self.devices.get(uid)
+        if dev is None or dev["status"] in ("expired", "cancelled", "used"):
+            return self.failure(40140111)
+        if dev["status"] != "confirmed":
+            return self.failure(40140110)
+        if not VERIFIER_RE.match(verifier):
+            return self.failure(40140112)
+        digest = DIGESTS[dev["method"]](verifier.encode()).digest()
+        want = b64_digest(dev["challenge"], len(digest))
+        if want is None or not hmac.compare_digest(digest, want):
+            return self.failure(40140113)
+        dev["status"] = "used"
+        now = self.now()
+        _, rt, at, life, _ = self.issue(now, dev["user"], dev["client_id"])
+        return self.success({
+            "access_token": at, "refresh_token": rt,
+            "expires_in": str(life) if self.config["expires_in_as_string"] else life})
 
     def refresh(self, headers, body, client):
         now = self.now()
@@ -442,7 +630,7 @@ class Emulator:
     def control(self, method, path, params, doc):
         name = path[len("/_control/"):]
         get_ok = name in ("config", "counters", "tokens", "valid", "requests",
-                          "active")
+                          "active", "devices")
         if method not in ("GET", "POST") or (method == "GET" and not get_ok):
             raise BadInput(f"{method} /_control/{name} is not supported")
         if method == "POST" and not isinstance(doc, dict):
@@ -454,6 +642,30 @@ class Emulator:
             return self.config
         if name == "grant":
             return self.control_grant(now, doc)
+        if name == "app":
+            client, user = doc.get("client_id"), doc.get("user", DEFAULT_USER)
+            disabled = doc.get("disabled", False)
+            for key, v in (("client_id", client), ("user", user)):
+                if not isinstance(v, str) or not v:
+                    raise BadInput(f"{key} must be a non-empty string")
+            if not isinstance(disabled, bool):
+                raise BadInput("disabled must be true or false")
+            self.apps[client] = {"user": user, "disabled": disabled}
+            return dict(self.apps[client], client_id=client)
+        if name == "devices":
+            return list(self.devices.values())
+        if name == "device":
+            dev = self.devices.get(doc.get("uid"))
+            if dev is None:
+                raise LookupError("no such uid")
+            if doc.get("status") not in DEVICE_STATUSES:
+                raise BadInput("status must be one of " + ", ".join(DEVICE_STATUSES))
+            if "user" in doc:
+                if not isinstance(doc["user"], str) or not doc["user"]:
+                    raise BadInput("user must be a non-empty string")
+                dev["user"] = doc["user"]
+            dev["status"] = doc["status"]
+            return dev
         if name == "revoke":
             targets = []
             if "grant" in doc:
@@ -602,7 +814,7 @@ class Handler(BaseHTTPRequestHandler):
             entry["seq"] = emu.seq
             emu.reqlog.append(entry)
             del emu.reqlog[:-MAX_LOG_ENTRIES]
-            resp = emu.api(self.command, path, self.headers, body,
+            resp = emu.api(self.command, path, query, self.headers, body,
                            self.client_address[0])
             if not resp.drop:
                 entry["status"] = resp.status
