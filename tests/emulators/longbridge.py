@@ -122,9 +122,11 @@ errors are {"error": "..."} with 400/404):
 
 Tokens and app secrets never go to the --log file or stderr.
 """
-import argparse, base64, datetime, hashlib, hmac, http, ipaddress, json, os, re
-import secrets, signal, socket, sys, threading, time, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import base64, datetime, hashlib, hmac, http, json, re
+import secrets, sys, threading, time, urllib.parse
+from http.server import BaseHTTPRequestHandler
+
+import emulator
 
 DAY_MS = 86400 * 1000
 SITE_LIFETIME_S = 90 * 86400
@@ -709,40 +711,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--port-file", required=True, help="write the bound port here")
-    ap.add_argument("--log", help="append one line per request here")
-    ap.add_argument("--bind", default="127.0.0.1", help="loopback address only")
-    ap.add_argument("--port", type=int, default=0, help="0 = ephemeral")
-    args = ap.parse_args()
-    try:
-        addr = ipaddress.ip_address(args.bind)
-    except ValueError:
-        ap.error("--bind must be a literal IP address")
-    if not addr.is_loopback:
-        ap.error(f"refusing to bind non-loopback address {args.bind}")
-
-    class Server(ThreadingHTTPServer):
-        address_family = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
-        request_queue_size = 128          # 20+ simultaneous connects in the tests
-        daemon_threads = True
-
-    server = Server((args.bind, args.port), Handler)
-    server.emu, server.log_file = Emulator(), args.log
-    server.log_lock = threading.Lock()
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(f"{server.server_address[1]}\n")
-    os.replace(args.port_file + ".tmp", args.port_file)
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    args = emulator.arguments(__doc__)
+    server = emulator.server(args, Handler)
+    server.emu = Emulator()
+    return emulator.run(server, args.port_file)
 
 
 if __name__ == "__main__":
