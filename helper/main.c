@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <locale.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -17,6 +18,8 @@ void tkr_main_init(void)
 	struct rlimit none = { 0, 0 };
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* g_print converts to the locale's charset: know it (UTF-8 text). */
+	setlocale(LC_ALL, "");
 	setrlimit(RLIMIT_CORE, &none);
 	umask(077);
 	g_log_writer_default_set_use_stderr(TRUE);
