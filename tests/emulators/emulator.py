@@ -1,7 +1,8 @@
 """What the token API emulators share: the command line (--port-file,
 --log, --bind, --port), a loopback-only threading HTTP server with room for
 the tests' bursts of parallel connections, the port written atomically to
-the port file, and a clean stop on SIGTERM or SIGINT."""
+the port file, a clean stop on SIGTERM or SIGINT, and a bounded request
+body reader."""
 import argparse
 import ipaddress
 import os
@@ -29,6 +30,35 @@ def arguments(doc, more=None):
     if not args.addr.is_loopback:
         ap.error(f"refusing to bind non-loopback address {args.bind}")
     return args
+
+
+def read_body(handler, max_body):
+    """handler's request body, chunked or not: bytes, 413 when larger
+    than max_body, or None when malformed."""
+    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+        body = bytearray()
+        while True:
+            try:
+                size = int(handler.rfile.readline(100).split(b";")[0].strip(), 16)
+            except ValueError:
+                return None
+            if size == 0:
+                while handler.rfile.readline(8192).strip():
+                    pass
+                return bytes(body)
+            if size < 0:
+                return None
+            if len(body) + size > max_body:
+                return 413
+            body += handler.rfile.read(size)
+            handler.rfile.readline(100)
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        return None
+    if length < 0:
+        return None
+    return 413 if length > max_body else handler.rfile.read(length)
 
 
 def server(args, handler):

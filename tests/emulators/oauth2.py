@@ -666,30 +666,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def read_body(self):
         """The request body; 413 when too large, None when malformed."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = bytearray()
-            while True:
-                try:
-                    size = int(self.rfile.readline(100).split(b";")[0].strip(), 16)
-                except ValueError:
-                    return None
-                if size == 0:
-                    while self.rfile.readline(8192).strip():
-                        pass
-                    return bytes(body)
-                if size < 0:
-                    return None
-                if len(body) + size > MAX_BODY:
-                    return 413
-                body += self.rfile.read(size)
-                self.rfile.readline(100)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return None
-        if length < 0:
-            return None
-        return 413 if length > MAX_BODY else self.rfile.read(length)
+        return emulator.read_body(self, MAX_BODY)
 
     def send(self, resp):
         self.send_response(resp.status)
